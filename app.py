@@ -1,0 +1,14 @@
+"""nnviz: the page config and the navigation; each page lives in pages/."""
+import streamlit as st
+
+st.set_page_config(page_title="nnviz: how neural networks learn, and how they break",
+                   page_icon=":material/hub:", layout="wide")
+
+PAGES = [
+    st.Page("pages/playground.py", title="Playground", icon=":material/scatter_plot:", url_path="playground"),
+    st.Page("pages/mnist.py", title="MNIST", icon=":material/grid_on:", url_path="mnist"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page("pages/break.py", title="Break", icon=":material/broken_image:", url_path="break"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,104 @@
+"""Activation functions, output functions and losses, written in place on NumPy arrays.
+
+Every hidden activation's derivative is expressed through its *output* a = f(z), so the
+forward pass keeps only the activations (the per-neuron pictures need them anyway), never z.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+OUTPUTS = ("softmax", "sigmoid", "linear")
+LOSSES = ("cross_entropy", "quadratic")
+LEAKY_SLOPE = 0.01
+
+
+def activate(name: str, z: np.ndarray) -> np.ndarray:
+    """Apply hidden activation `name` to z in place and return it."""
+    if name == "sigmoid":
+        # 1 / (1 + exp(-z)); exp overflow to inf gives exactly 0, which is the right limit.
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)
+    elif name == "tanh":
+        np.tanh(z, out=z)
+    elif name == "relu":
+        np.maximum(z, 0.0, out=z)
+    elif name == "leaky_relu":
+        np.maximum(z, LEAKY_SLOPE * z, out=z)
+    elif name != "linear":
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(HIDDEN_ACTIVATIONS)}")
+    return z
+
+
+def scale_by_derivative(name: str, a: np.ndarray, delta: np.ndarray, tmp: np.ndarray | None = None) -> None:
+    """delta *= f'(z), with f'(z) written through a = f(z). Modifies delta in place."""
+    if name == "sigmoid":  # a (1 - a)
+        tmp = np.subtract(1.0, a, out=tmp)
+        tmp *= a
+        delta *= tmp
+    elif name == "tanh":  # 1 - a^2
+        tmp = np.multiply(a, a, out=tmp)
+        np.subtract(1.0, tmp, out=tmp)
+        delta *= tmp
+    elif name == "relu":
+        delta *= a > 0
+    elif name == "leaky_relu":
+        delta *= np.where(a > 0, 1.0, LEAKY_SLOPE).astype(delta.dtype, copy=False)
+    elif name != "linear":
+        raise ValueError(f"unknown activation {name!r}")
+
+
+def output(name: str, z: np.ndarray) -> np.ndarray:
+    """Apply output function `name` to the logits z (batch, k) in place and return it."""
+    if name == "softmax":
+        z -= z.max(axis=1, keepdims=True)  # exp never overflows
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+    if name == "sigmoid":
+        return activate("sigmoid", z)
+    if name == "linear":
+        return z
+    raise ValueError(f"unknown output {name!r}; choose from {', '.join(OUTPUTS)}")
+
+
+def check_pairing(output_name: str, loss: str) -> None:
+    """Cross-entropy needs probabilities: softmax (one class of k) or sigmoid (independent yes/no)."""
+    if output_name not in OUTPUTS:
+        raise ValueError(f"unknown output {output_name!r}; choose from {', '.join(OUTPUTS)}")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    if loss == "cross_entropy" and output_name == "linear":
+        raise ValueError("cross_entropy needs a softmax or sigmoid output, not linear")
+
+
+def output_delta(output_name: str, loss: str, a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """dL/dz for one example per row: a = output(z), y the one-hot targets, L summed over rows.
+
+    Cross-entropy fused with softmax or sigmoid gives a - y exactly, with no division by a.
+    """
+    delta = np.subtract(a, y, out=out)
+    if loss == "cross_entropy" or output_name == "linear":
+        return delta
+    # Quadratic cost C = 1/2 |a - y|^2: chain rule through the output function.
+    if output_name == "sigmoid":
+        delta *= a * (1.0 - a)
+    else:  # softmax Jacobian-vector product: a * (d - <d, a>)
+        delta -= (delta * a).sum(axis=1, keepdims=True)
+        delta *= a
+    return delta
+
+
+def loss_per_example(output_name: str, loss: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Loss of each row from the logits z (batch, k), stable for any z. Returns (batch,)."""
+    if loss == "cross_entropy":
+        if output_name == "softmax":  # logsumexp(z) - <y, z>
+            m = z.max(axis=1, keepdims=True)
+            lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+            return lse - (y * z).sum(axis=1)
+        # independent sigmoids: softplus(z) - y z per output
+        return (np.logaddexp(0.0, z) - y * z).sum(axis=1)
+    a = output(output_name, z.copy())
+    return 0.5 * ((a - y) ** 2).sum(axis=1)
