@@ -1,0 +1,1 @@
+"""Plotly figure builders: pure functions from arrays to go.Figure (no Streamlit here)."""
