@@ -14,5 +14,7 @@ PRESENT_FONT_SIZE = 20
 
 def base_layout(present: bool = False, **extra) -> dict:
     """Layout defaults shared by all figures; present=True enlarges text for a projector."""
-    return dict(font=dict(size=PRESENT_FONT_SIZE if present else FONT_SIZE),
-                margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", **extra)
+    layout = dict(font=dict(size=PRESENT_FONT_SIZE if present else FONT_SIZE),
+                  margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+    layout.update(extra)
+    return layout
