@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -67,7 +67,11 @@ class Trainer:
     >>> for stats in Trainer(model, data, TrainConfig(lr=0.5)).epochs(5): print(stats.test_acc)
     """
 
-    def __init__(self, model: MLP, data: Dataset, config: TrainConfig, rng: np.random.Generator):
+    def __init__(self, model: MLP, data: Dataset, config: TrainConfig, rng: np.random.Generator,
+                 augment: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None):
+        # augment(xb (b, d), yb one-hot (b, k)) -> xb: changes each gathered mini-batch before the
+        # gradient step (e.g. FGSM examples mixed in for adversarial training). None: plain training.
+        self.augment = augment
         if config.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.model, self.data, self.config, self.rng = model, data, config, rng
@@ -139,6 +143,8 @@ class Trainer:
                 idx = order[k * bs:(k + 1) * bs]
                 xb = model.batch_buffer(len(idx))
                 np.take(self._x, idx, axis=0, out=xb)  # gather straight into the reused buffer
+                if self.augment is not None:
+                    xb = self.augment(xb, self._y[idx])
                 g = model.gradients(xb, self._y[idx], cfg.l1, cfg.l2)
                 # NaN/inf anywhere upstream reaches the output layer's bias gradient.
                 if not np.isfinite(g.biases[-1]).all():
