@@ -1,0 +1,4 @@
+"""`python -m nnviz COMMAND ...`: see nnviz/cli.py."""
+from .cli import main
+
+raise SystemExit(main())

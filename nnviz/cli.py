@@ -1,0 +1,197 @@
+"""Command line: `python -m nnviz <command> ...` for scripting, lecture preparation and checking.
+
+Each command lives in a module with `add_arguments(parser)` and `run(args) -> int`; only the
+module of the command being run is imported, so a missing or broken one never stops the others.
+`train` is in this file. Errors are one line on stderr: exit status 2 for bad arguments,
+1 when the work itself fails (training diverged, a command not installed).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import sys
+import time
+
+# name -> (module, one-line help). Modules are imported only when their command runs.
+COMMANDS = {
+    "train": ("nnviz.cli", "train a network on a toy set or the bundled digits, one line per epoch"),
+    "bench": ("nnviz.bench", "measure training speed (nnviz vs PyTorch vs a per-example loop)"),
+    "attack": ("nnviz.attack_cli", "fool the digit model with adversarial examples"),
+}
+DATASETS = ("moons", "circles", "xor", "gauss", "spiral", "spiral3", "blobs", "mnist")
+
+
+class ArgumentError(Exception):
+    """Raised by OneLineParser.error; main() prints it as one line and exits 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (no usage dump, no traceback)."""
+
+    def error(self, message: str):  # noqa: D401 (argparse's name)
+        raise ArgumentError(f"{self.prog}: error: {' '.join(message.split())}")
+
+
+# ----- argument types: each rejects a bad value with a short reason -------------------------
+def _number(kind, lo=None, hi=None, lo_open=False):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}")
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if lo is not None and (value <= lo if lo_open else value < lo):
+            raise argparse.ArgumentTypeError(f"{text} must be {'>' if lo_open else '>='} {lo}")
+        if hi is not None and value > hi:
+            raise argparse.ArgumentTypeError(f"{text} must be <= {hi}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `train` command's options. Defaults are the seed's workload (Nielsen's network.py)."""
+    from .functions import HIDDEN_ACTIVATIONS, LOSSES, OUTPUTS
+    from .model import INITIALISERS
+    from .optimizers import OPTIMIZERS
+
+    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="a 2-D toy set, or mnist (the bundled 8,000/2,000 digits); default mnist")
+    p.add_argument("--hidden", type=_number(int, 1, 10_000), action="append", default=[], metavar="N",
+                   help="a hidden layer of N neurons; repeat for more layers; none = no hidden layer")
+    p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="sigmoid", help="default sigmoid")
+    p.add_argument("--output", choices=OUTPUTS, default=None,
+                   help="output function; default softmax for cross_entropy, sigmoid for quadratic")
+    p.add_argument("--loss", choices=LOSSES, default="quadratic", help="default quadratic")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
+    p.add_argument("--lr", type=_number(float, 0.0, 1e6, lo_open=True), default=3.0, help="learning rate; default 3.0")
+    p.add_argument("--batch-size", type=_number(int, 1, 1_000_000), default=10, help="default 10")
+    p.add_argument("--epochs", type=_number(int, 1, 100_000), default=5, help="default 5")
+    p.add_argument("--seed", type=_number(int, 0, 2**63 - 1), default=0,
+                   help="seeds the data, the initial weights and the batch order; default 0")
+    p.add_argument("--l2", type=_number(float, 0.0, 1e3), default=0.0, help="L2 penalty l2/2 * sum W^2; default 0")
+    p.add_argument("--l1", type=_number(float, 0.0, 1e3), default=0.0, help="L1 penalty l1 * sum |W|; default 0")
+    p.add_argument("--init", choices=INITIALISERS, default=None,
+                   help="initial weights; default normal (the seed's N(0,1)) for sigmoid/tanh/linear, he for relu")
+    p.add_argument("--noise", type=_number(float, 0.0, 2.0), default=0.2, help="toy sets: noise; default 0.2")
+    p.add_argument("--points", type=_number(int, 4, 1_000_000), default=400, help="toy sets: points; default 400")
+    p.add_argument("--test-ratio", type=_number(float, 0.05, 0.9), default=0.5,
+                   help="toy sets: share held out for testing; default 0.5")
+    p.add_argument("--json", action="store_true", help="one JSON object per epoch instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print one line per epoch. Returns the exit status."""
+    import numpy as np
+
+    from .model import MLP
+    from .training import TrainConfig, Trainer, TrainingDiverged
+
+    rng = np.random.default_rng(args.seed)
+    if args.dataset == "mnist":
+        from .mnist import load_bundled
+        data = load_bundled()
+    else:
+        from .toy import make_dataset
+        data = make_dataset(args.dataset, args.points, args.noise, args.test_ratio, rng)
+    output = args.output or ("softmax" if args.loss == "cross_entropy" else "sigmoid")
+    init = args.init or ("he" if args.activation in ("relu", "leaky_relu") else "normal")
+    sizes = [data.x_train.shape[1], *args.hidden, data.n_classes]
+    try:
+        model = MLP.create(sizes, args.activation, output, args.loss, init, rng)
+        trainer = Trainer(model, data, TrainConfig(args.optimizer, args.lr, args.batch_size, args.l1, args.l2), rng)
+    except ValueError as e:  # an impossible pairing, e.g. cross_entropy with a linear output
+        raise ArgumentError(f"{getattr(args, 'prog', 'nnviz train')}: error: {e}") from None
+
+    if not args.json:
+        print(f"{data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test; network {sizes} "
+              f"{args.activation}, {output} output, {args.loss} loss, {init} init; "
+              f"{args.optimizer} lr {args.lr:g}, batch {args.batch_size}, L2 {args.l2:g}, L1 {args.l1:g}")
+        print(f"{'epoch':>5}  {'train loss':>10}  {'test loss':>10}  {'train acc':>9}  {'test acc':>8}  {'seconds':>7}")
+    t0 = time.perf_counter()
+    try:
+        for s in trainer.epochs(args.epochs):
+            if args.json:
+                row = {"epoch": s.epoch, "train_loss": s.train_loss, "test_loss": s.test_loss,
+                       "train_acc": s.train_acc, "test_acc": s.test_acc, "seconds": round(s.seconds, 6)}
+                print(json.dumps({k: (v if not isinstance(v, float) or math.isfinite(v) else None)
+                                  for k, v in row.items()}), flush=True)
+            else:
+                print(f"{s.epoch:>5g}  {s.train_loss:>10.4f}  {s.test_loss:>10.4f}  {s.train_acc:>9.4f}  "
+                      f"{s.test_acc:>8.4f}  {s.seconds:>7.2f}", flush=True)
+    except TrainingDiverged as e:
+        print(f"nnviz train: {e}", file=sys.stderr)
+        return 1
+    if not args.json:
+        print(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+# ----- dispatch -----------------------------------------------------------------------------
+def _command_in(argv: list[str]) -> str | None:
+    """The first word that is not an option: the command the user asked for."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None):
+    """The top-level parser; only `command`'s module is imported to add its options.
+
+    Returns (parser, module of command or None).
+    """
+    parser = OneLineParser(prog="python -m nnviz",
+                           description="nnviz: a from-scratch NumPy backprop engine. "
+                                       "Run 'python -m nnviz COMMAND --help' for a command's options.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    module = None
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(prog=p.prog)
+        if name == command:
+            try:
+                module = sys.modules[__name__] if module_name == __name__ else importlib.import_module(module_name)
+            except ModuleNotFoundError as e:
+                if e.name != module_name:  # the command exists but something it needs is missing
+                    raise CommandUnavailable(f"python -m nnviz {name}: needs the module {e.name!r}, "
+                                             f"which is not installed") from None
+                raise CommandUnavailable(f"python -m nnviz {name}: this command is not available in this "
+                                         f"version of nnviz (no module {module_name})") from None
+            module.add_arguments(p)
+    return parser, module
+
+
+class CommandUnavailable(Exception):
+    """The command's module cannot be imported; main() prints it as one line and exits 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse argv (default sys.argv[1:]), run the command, return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        command = _command_in(argv)
+        parser, module = build_parser(command if command in COMMANDS else None)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise ArgumentError(f"{parser.prog}: error: choose a command: {', '.join(COMMANDS)} "
+                                f"(see python -m nnviz --help)")
+        return int(module.run(args) or 0)
+    except ArgumentError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except CommandUnavailable as e:
+        print(e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `... | head`: the reader left; say nothing, and let exit not flush again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
