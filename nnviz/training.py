@@ -110,6 +110,8 @@ class Trainer:
     def _diverged(self, where: str) -> TrainingDiverged:
         self.model.weights[:] = [w.copy() for w in self._last_good.weights]
         self.model.biases[:] = [b.copy() for b in self._last_good.biases]
+        # The optimiser's state (momentum, Adam's moments) holds the NaN/inf too: start it afresh.
+        self.optimizer = make_optimizer(self.config.optimizer, self.optimizer.lr)
         return TrainingDiverged(
             f"Training diverged {where}: the loss became NaN or infinite. The learning rate "
             f"{self.lr:g} is too large for this network; lower it and reset.")
