@@ -1,0 +1,205 @@
+"""MNIST (/mnist): train a digit classifier and watch its weight pictures change every epoch."""
+import time
+
+import numpy as np
+import streamlit as st
+
+from nnviz.download import DownloadError
+from nnviz.io import model_to_bytes
+from nnviz.plots.curves import training_curves
+from nnviz.plots.mnist import (confusion_figure, gallery_figure, hidden_weights_figure, mistakes_figure,
+                               template_figure)
+from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
+                             output_templates)
+from nnviz.ui import mnist as ui
+from nnviz.ui.layout import controls, page_header
+
+TICK_S = 0.6  # live redraw interval while training
+HIDDEN_SHOWN = 40  # first-layer neurons drawn (a 300-neuron grid would not read on a projector)
+CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+present = page_header("MNIST: a network learns to read digits",
+                      "Each output neuron adds up the pixels, weighted. Blue weights count against "
+                      "the digit, red ones for it, white is zero: watch the pictures form as it trains.")
+ui.seed_widgets()
+
+# ----- presets -----------------------------------------------------------------------------
+cols = st.columns([1.1, 1, 1, 1, 2.2], vertical_alignment="center")
+cols[0].markdown("**Presets** (one click)")
+for col, (name, (label, help_text, _)) in zip(cols[1:4], ui.PRESETS.items()):
+    col.button(label, key=f"mnist_preset_{name}", help=help_text, on_click=ui.apply_preset, args=(name,),
+               icon=":material/tune:", width="stretch")
+
+# ----- settings ----------------------------------------------------------------------------
+L = ui.LABELS.get
+with controls("Network and training settings", present=present):
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        st.radio("Hidden layers", (0, 1, 2), key=ui.widget_key("hidden_layers"), horizontal=True,
+                 format_func=lambda n: "none" if n == 0 else str(n),
+                 help="None: 784 pixels straight into the 10 outputs, whose weights are the digit templates.")
+        hidden = st.session_state[ui.widget_key("hidden_layers")] > 0
+        st.select_slider("Neurons per hidden layer", ui.HIDDEN_SIZES, key=ui.widget_key("hidden_size"),
+                         disabled=not hidden)
+        st.selectbox("Activation", ui.ACTIVATIONS, key=ui.widget_key("activation"), format_func=L,
+                     disabled=not hidden)
+    with c2:
+        st.selectbox("Output layer", ui.OUTPUTS, key=ui.widget_key("output"), format_func=L)
+        st.selectbox("Loss", ui.LOSSES, key=ui.widget_key("loss"), format_func=L)
+        st.selectbox("Initial weights", ui.INITS, key=ui.widget_key("init"), format_func=L)
+    with c3:
+        st.selectbox("Optimiser", ui.OPTIMIZERS, key=ui.widget_key("optimizer"), format_func=L)
+        st.select_slider("Learning rate \u03b7", ui.LEARNING_RATES, key=ui.widget_key("lr"),
+                         format_func=lambda v: f"{v:g}", help="Applies at once, even while training.")
+        st.select_slider("Batch size", ui.BATCH_SIZES, key=ui.widget_key("batch_size"))
+    with c4:
+        st.select_slider("Epochs per Train", ui.EPOCH_CHOICES, key=ui.widget_key("epochs"))
+        st.select_slider("L2 weight decay \u03bb", ui.L2_CHOICES, key=ui.widget_key("l2"),
+                         format_func=lambda v: f"{v:g}")
+        st.number_input("Seed", 0, 99_999, key=ui.widget_key("seed"), step=1)
+
+# ----- data --------------------------------------------------------------------------------
+full_ready = ui.full_digits() is not None
+with st.expander(f"Data: {ui.LABELS[ui.settings().data if full_ready else 'bundled']}, with sample digits",
+                 icon=":material/dataset:", expanded=False):
+    d1, d2 = st.columns([1, 1.4])
+    d1.radio("Train on", ui.DATA, key=ui.widget_key("data"), format_func=L,
+             help="The bundled digits need no network: 8,000 to train on, 2,000 to test on. The full "
+                  "MNIST is 60,000 + 10,000 (an 11.6 MB download, once per server).")
+    with d2:
+        if full_ready:
+            st.success("Full MNIST is here: 60,000 training and 10,000 test digits.", icon=":material/check:")
+        else:
+            if st.session_state[ui.widget_key("data")] == "full":
+                st.info("Full MNIST is not downloaded yet; training uses the bundled digits until it is.",
+                        icon=":material/info:")
+            if st.button("Download full MNIST (11.6 MB)", icon=":material/download:", key="mnist_download"):
+                bar = st.progress(0.0, text="Starting the download")
+                try:
+                    ui.download_full(lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+                except DownloadError as e:
+                    bar.empty()
+                    st.session_state["mnist_download_error"] = str(e)
+                else:
+                    st.session_state.pop("mnist_download_error", None)
+                    ui.set_later(data="full")
+                    if ui.current_run().epoch == 0:
+                        st.session_state.pop(ui.RUN_KEY, None)
+                    st.rerun()
+            if st.session_state.get("mnist_download_error"):
+                st.error(f"{st.session_state['mnist_download_error']} The bundled digits keep working.",
+                         icon=":material/cloud_off:")
+    shown = ui.dataset(ui.settings().data)
+    st.plotly_chart(gallery_figure(shown.x_train[:20], shown.y_train[:20], present=present), config=CONFIG, theme=None,
+                    key="mnist_gallery")
+
+s = ui.store_widgets()
+changed = ui.sync_run(s)
+run = ui.current_run()
+
+# ----- controls ------------------------------------------------------------------------------
+b = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
+b[0].button("Train", key="mnist_train", icon=":material/play_arrow:", type="primary", on_click=ui.train,
+            disabled=run.running or bool(run.error), width="stretch")
+b[1].button("Pause", key="mnist_pause", icon=":material/pause:", on_click=ui.pause, disabled=not run.running,
+            width="stretch")
+b[2].button("Step", key="mnist_step", icon=":material/skip_next:", on_click=ui.step,
+            disabled=run.running or bool(run.error), help="One more epoch.", width="stretch")
+b[3].button("Reset", key="mnist_reset", icon=":material/restart_alt:", on_click=ui.reset,
+            help="A new network from the settings above.", width="stretch")
+b[4].caption(run.description())
+if run.error:
+    st.error(run.error, icon=":material/error:")
+if changed:
+    st.info("Changed since this network was built: " + ", ".join(f.replace("_", " ") for f in changed)
+            + ". Press Reset to build a new network with them.", icon=":material/restart_alt:")
+
+
+# ----- live pictures -------------------------------------------------------------------------
+def status_line(run: ui.Run) -> str:
+    last = run.curve[-1]
+    state = "training" if run.running else ("stopped" if run.error else "paused" if run.epoch else "ready")
+    sec = f" · {np.median(run.seconds_per_epoch):.2f} s per epoch" if run.seconds_per_epoch else ""
+    target = f" of {run.target_epoch}" if run.running else ""
+    return (f"**Epoch {last.epoch:.2f}{target}** ({state}) · **test accuracy {last.test_acc:.1%}** · "
+            f"train accuracy {last.train_acc:.1%}{sec}").replace(f"{last.epoch:.2f}", f"{last.epoch:g}")
+
+
+def draw(run: ui.Run) -> None:
+    model, data = run.model, run.data
+    st.markdown(status_line(run))
+    if run.warning:
+        st.warning(run.warning, icon=":material/hourglass_empty:")
+    with np.errstate(all="ignore"):
+        probs = model.predict_proba(data.x_test)
+    no_hidden = len(model.weights) == 1
+    left, right = st.columns([1.25, 1], gap="medium")
+    with left:
+        if no_hidden:
+            st.subheader("The weights into each output: its template of the digit")
+            st.plotly_chart(template_figure(output_templates(model), present=present), config=CONFIG, theme=None,
+                            key="mnist_templates")
+        else:
+            st.subheader("Effective template of each digit")
+            st.caption("The gradient of the digit's score with respect to the pixels, at the mean training "
+                       "image: red pixels, inked more, raise the score; blue ones lower it.")
+            st.plotly_chart(template_figure(effective_templates(model, run.mean_image), present=present),
+                            config=CONFIG, theme=None, key="mnist_templates")
+    with right:
+        st.subheader("Loss and accuracy")
+        st.plotly_chart(training_curves(run.curve, present=present, height=300,
+                                        max_epochs=max(run.target_epoch, run.epoch, 1)),
+                        config=CONFIG, theme=None, key="mnist_curves")
+    if not no_hidden:
+        n = min(HIDDEN_SHOWN, model.sizes[1])
+        st.subheader(f"First hidden layer: the weight picture of neuron 1 to {n} of {model.sizes[1]}")
+        st.plotly_chart(hidden_weights_figure(first_layer_images(model, n), cols=10, present=present),
+                        config=CONFIG, theme=None, key="mnist_hidden")
+    c1, c2 = st.columns([1, 1.5], gap="medium")
+    with c1:
+        st.subheader("Confusion matrix (test digits)")
+        cm = confusion_matrix(data.y_test, probs.argmax(axis=1), 10)
+        st.plotly_chart(confusion_figure(cm, present=present), config=CONFIG, theme=None, key="mnist_confusion")
+    with c2:
+        st.subheader("Its most confident mistakes")
+        st.caption("True digit \u2192 what the network said \u00b7 how sure it was.")
+        m = confident_mistakes(probs, data.y_test, limit=10)
+        st.plotly_chart(mistakes_figure(data.x_test[m.index], m.true, m.predicted, m.confidence,
+                                        present=present), config=CONFIG, theme=None, key="mnist_mistakes")
+
+
+@st.fragment(run_every=TICK_S if run.running else None)
+def live() -> None:
+    run = ui.current_run()
+    if run.running:
+        ui.advance(run)
+        if not run.running:  # finished or failed: a full rerun stops the timer and updates the buttons
+            st.rerun()
+    draw(run)
+
+
+live()
+
+# ----- model file ----------------------------------------------------------------------------
+with st.expander("Model file: download this network, or upload one", icon=":material/save:"):
+    f1, f2 = st.columns(2)
+    model_now = run.model
+    f1.download_button("Download the model (.npz)", data=lambda: model_to_bytes(model_now.copy()),
+                       file_name="nnviz-digits.npz", mime="application/octet-stream", on_click="ignore",
+                       icon=":material/download:", key="mnist_model_download")
+    f1.caption("Plain NumPy arrays, no pickle: load it again here, or with nnviz.io.load_model.")
+    upload = f2.file_uploader("Upload a model (.npz)", type=["npz"], key="mnist_upload",
+                              help="A 784-input, 10-output nnviz model. It becomes the model of this "
+                                   "page, of Draw and of Break.")
+    if upload is not None:
+        seen = st.session_state.get(ui.UPLOAD_SEEN_KEY)
+        if seen is None or seen[0] != upload.file_id:
+            error = ui.load_uploaded(upload.getvalue(), upload.name)
+            st.session_state[ui.UPLOAD_SEEN_KEY] = (upload.file_id, error)
+            if error is None:
+                st.rerun()
+        error = st.session_state[ui.UPLOAD_SEEN_KEY][1]
+        if error:
+            f2.error(error, icon=":material/block:")
+        else:
+            f2.success(f"Loaded {ui.plain(upload.name)}.", icon=":material/check:")
