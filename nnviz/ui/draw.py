@@ -1,0 +1,129 @@
+"""The Draw page's state: which input is on show (the canvas, a test digit or a photo) and the canvas.
+
+One dict per session under a non-widget key (it survives page switches):
+    source: "canvas" | "test" | "photo"
+    x: (784,) float32 in [0, 1] or None (nothing to predict yet)
+    caption, error: what to say about the input
+    canvas_rev: bumped by Clear (a new canvas key = a fresh, empty canvas)
+    seen: fingerprints of the last canvas picture and photo, so each is processed once
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from ..preprocess import canvas_to_mnist, load_photo
+from .session import bundled_digits
+
+_STATE = "nnviz_draw"
+CANVAS_PX = 280
+
+
+def state() -> dict:
+    if _STATE not in st.session_state:
+        st.session_state[_STATE] = dict(source="canvas", x=None, caption="", error=None, canvas_rev=0,
+                                        undo_rev=0, initial=None, objects=[], seen_canvas=None,
+                                        seen_photo=None, ms_preprocess=None, rng=np.random.default_rng())
+    return st.session_state[_STATE]
+
+
+def canvas_key() -> str:
+    return f"draw_canvas_{state()['canvas_rev']}"
+
+
+@st.cache_resource
+def mean_digit() -> np.ndarray:
+    """The mean training digit (784,): where the effective weight template is taken."""
+    x = bundled_digits().x_train.mean(axis=0).astype(np.float32)
+    x.flags.writeable = False
+    return x
+
+
+def _fingerprint(data: str | bytes | None) -> str | None:
+    if not data:
+        return None
+    raw = data.encode() if isinstance(data, str) else data
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+# ----- callbacks ----------------------------------------------------------------------------
+def clear() -> None:
+    """A fresh empty canvas (new key) and nothing on show."""
+    s = state()
+    st.session_state.pop(canvas_key(), None)
+    s.update(canvas_rev=s["canvas_rev"] + 1, initial=None, objects=[], source="canvas", x=None,
+             caption="", error=None, seen_canvas=None)
+
+
+def undo() -> None:
+    """Remove the last stroke: reload the canvas with all strokes but the last.
+
+    The canvas reloads when its initial drawing changes (hence the counter) and then sends the
+    new picture back, which reruns the page with it.
+    """
+    s = state()
+    if not s["objects"]:
+        return
+    s["undo_rev"] += 1
+    s["initial"] = {"objects": s["objects"][:-1], "nnviz_undo": s["undo_rev"]}
+    s["source"] = "canvas"
+
+
+def show_test_digit() -> None:
+    """Put a random held-out MNIST digit on show."""
+    s = state()
+    data = bundled_digits()
+    i = int(s["rng"].integers(len(data.x_test)))
+    s.update(source="test", x=np.array(data.x_test[i]), error=None,
+             caption=f"Held-out MNIST digit #{i} (its true label: {int(data.y_test[i])})",
+             label=int(data.y_test[i]), ms_preprocess=None)
+
+
+# ----- widgets ------------------------------------------------------------------------------
+def canvas(stroke_width: int) -> None:
+    """The drawing canvas (white ink on black); a new picture becomes the input on show."""
+    s = state()
+    result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
+                       initial_drawing=s["initial"], return_image_data=True, key=canvas_key())
+    s["objects"] = list((result.json_data or {}).get("objects", []))
+    url = result._image_data_url if s["objects"] else None  # no strokes = empty, whatever the picture
+    fp = _fingerprint(url)
+    if fp == s["seen_canvas"]:
+        return
+    s["seen_canvas"] = fp
+    t0 = time.perf_counter()
+    try:
+        x = canvas_to_mnist(url)
+        s.update(error=None)
+    except ValueError as e:
+        x = None
+        s.update(error=str(e))
+    s.update(source="canvas", x=x, caption="Your drawing", label=None,
+             ms_preprocess=1000 * (time.perf_counter() - t0))
+
+
+def photo_uploader() -> None:
+    """Upload a photo of a handwritten digit (PNG/JPEG); a new file becomes the input on show."""
+    s = state()
+    f = st.file_uploader("Upload a photo of a digit (PNG or JPEG)", type=["png", "jpg", "jpeg"],
+                         key="draw_photo", help="Dark ink on light paper is inverted automatically.")
+    if f is None:
+        return
+    raw = f.getvalue()
+    fp = _fingerprint(raw)
+    if fp == s["seen_photo"]:
+        return
+    s["seen_photo"] = fp
+    t0 = time.perf_counter()
+    try:
+        x = load_photo(raw)
+        err = None if x is not None else "No digit found in the photo: the page looks blank."
+    except ValueError as e:
+        x, err = None, str(e)
+    s.update(source="photo", x=x, error=err, caption="Your photo", label=None,
+             ms_preprocess=1000 * (time.perf_counter() - t0))

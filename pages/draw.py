@@ -1,0 +1,89 @@
+"""Draw (/draw): draw a digit, get a live prediction, and see what the network sees and why."""
+import time
+
+import streamlit as st
+
+from nnviz.explain import certainty_words, explain
+from nnviz.plots.digits import digit_figure, probability_bars, symmetric_range
+from nnviz.ui import draw
+from nnviz.ui.layout import page_header
+from nnviz.ui.session import digit_model, has_own_model, set_drawn_digit
+
+# Constant CSS (no user text): the predicted digit big enough to read from the back of a hall.
+st.html("""<style>
+.st-key-prediction h2 { font-size: 7.5rem !important; line-height: 1 !important; padding: 0 !important;
+  font-weight: 800 !important; }
+.st-key-prediction [data-testid="stMarkdownContainer"] p { font-size: 1.35rem; }
+</style>""")
+
+present = page_header("Draw a digit", "White ink on the black square, with the mouse or a finger. "
+                      "The drawing is cropped, scaled and centred like MNIST's digits, then the network answers.")
+trained = digit_model()
+whose = "Your model from the MNIST page" if has_own_model() else "Model"
+st.caption(f":material/memory: {whose}: {trained.description}; "
+           f"{trained.test_acc:.1%} right on the 2,000 held-out digits.")
+s = draw.state()
+
+col_draw, col_seen, col_pred = st.columns([1.05, 1, 1.15], gap="medium")
+with col_draw:
+    draw.canvas(stroke_width=st.session_state.get("draw_brush", 20))
+    st.slider("Brush width (px)", 6, 40, 20, 2, key="draw_brush")
+    with st.container(horizontal=True):
+        st.button("Undo", icon=":material/undo:", on_click=draw.undo, disabled=not s["objects"])
+        st.button("Clear", icon=":material/delete:", on_click=draw.clear)
+        st.button("Show me a test digit", icon=":material/casino:", on_click=draw.show_test_digit)
+    with st.expander("Upload a photo of a digit", icon=":material/photo_camera:"):
+        draw.photo_uploader()
+
+x = s["x"]
+result = None
+if x is not None:
+    t0 = time.perf_counter()
+    result = explain(trained.model, x, draw.mean_digit())
+    ms_explain = 1000 * (time.perf_counter() - t0)
+    set_drawn_digit(x.astype("float32"))  # the Break page attacks the last digit shown here
+
+with col_seen:
+    if x is not None:
+        st.plotly_chart(digit_figure(x, "What the network sees (28 x 28)", height=300, present=present),
+                        config={"displayModeBar": False})
+        st.caption(s["caption"])
+    else:
+        st.markdown("**What the network sees (28 x 28)** appears here.")
+
+with col_pred:
+    if s["error"]:
+        st.error(s["error"], icon=":material/error:")
+    if result is None:
+        if not s["error"]:
+            st.info("Draw a digit on the black square (or show a test digit).", icon=":material/draw:")
+    else:
+        with st.container(key="prediction"):
+            st.header(str(result.predicted), anchor=False)
+            st.markdown(f"**{certainty_words(result.confidence)}**: {result.confidence:.0%} "
+                        f"(next: {result.runner_up}, {result.probs[result.runner_up]:.0%})")
+        st.plotly_chart(probability_bars(result.probs, highlight=result.predicted, height=230, present=present),
+                        config={"displayModeBar": False})
+
+if result is not None:
+    c = result.predicted
+    st.subheader(f"Why {c}?", anchor=False)
+    why_map, why_template, why_text = st.columns([1, 1, 1.15], gap="medium")
+    with why_map:
+        st.plotly_chart(digit_figure(result.attribution, f"Ink that pushed for {c} (red) or against (blue)",
+                                     diverging=True, zmax=symmetric_range(result.attribution), height=300,
+                                     present=present), config={"displayModeBar": False})
+    with why_template:
+        kind = "weights" if len(trained.model.weights) == 1 else "effective weights at the mean digit"
+        st.plotly_chart(digit_figure(result.template, f"What {c} looks for ({kind})", diverging=True,
+                                     height=300, present=present), config={"displayModeBar": False})
+    with why_text:
+        st.markdown(
+            f"The left map is **gradient x input**: each inked pixel times how much it raises the score "
+            f"of {c}. Red ink made the network say {c}; blue ink spoke against it. The right map is what "
+            f"{c} looks for everywhere: red where ink helps {c}, blue where ink argues for another digit.")
+        total = s["ms_preprocess"] + ms_explain if s["ms_preprocess"] is not None else ms_explain
+        what = {"canvas": "Canvas", "photo": "Photo", "test": "Test digit"}[s["source"]]
+        st.caption(f":material/timer: {what} to prediction on the server: {total:.1f} ms "
+                   f"(preprocessing + forward pass + explanation).")
+
