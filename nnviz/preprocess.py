@@ -15,7 +15,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 SIDE = 28  # the network's input is SIDE x SIDE
 BOX = 20  # the longer side of the digit after size normalisation
@@ -72,10 +72,13 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * float(m.sum()) / max(perimeter, 1)
 
 
-def _rank_filter(img: np.ndarray, k: int, op) -> np.ndarray:
-    """Grey erosion (op=np.min) or dilation (np.max) with a k x k square, k odd. (H, W) -> (H, W)."""
+def _rank_filter(img: np.ndarray, k: int, op, pad: str = "constant") -> np.ndarray:
+    """Grey erosion (op=np.min), dilation (np.max) or blur (np.mean) with a k x k square, k odd.
+
+    (H, W) -> (H, W); outside the image counts as 0 (pad="constant") or as its edge (pad="edge").
+    """
     r = k // 2
-    p = np.pad(img, r)
+    p = np.pad(img, r, mode=pad)
     win = op(np.lib.stride_tricks.sliding_window_view(p, k, axis=0), axis=-1)
     return op(np.lib.stride_tricks.sliding_window_view(win, k, axis=1), axis=-1)
 
@@ -240,9 +243,9 @@ def photo_to_ink(img: Image.Image) -> np.ndarray:
     border = np.concatenate([g[:bw].ravel(), g[-bw:].ravel(), g[:, :bw].ravel(), g[:, -bw:].ravel()])
     ink = 1.0 - g if np.median(border) > 0.5 else g
     # Paper level per region: the minimum of ink over blocks bigger than a stroke, smoothed.
-    small = Image.fromarray(ink, mode="F").resize((max(1, w // 8), max(1, h // 8)), Image.Resampling.BOX)
-    paper = small.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.BoxBlur(2))
-    paper = np.asarray(paper.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+    small = resize_ink(ink, max(1, h // 8), max(1, w // 8))
+    paper = _rank_filter(_rank_filter(small, 5, np.min, "edge"), 5, np.mean, "edge")
+    paper = resize_ink(paper, h, w)
     ink = np.clip(ink - paper, 0.0, None)
     hi = float(np.percentile(ink, 99.7))
     if hi < 0.08:  # a blank sheet: nothing stands out from the paper
