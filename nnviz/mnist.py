@@ -26,7 +26,9 @@ SPLIT_SEED = 0
 def load_bundled_raw() -> tuple[np.ndarray, np.ndarray]:
     """The bundled digits as stored: images (10000, 28, 28) uint8, labels (10000,) uint8."""
     with np.load(BUNDLED, allow_pickle=False) as f:
-        return f["images"], f["labels"]
+        images, labels = f["images"], f["labels"]
+    images.flags.writeable = labels.flags.writeable = False  # cached and shared: read-only
+    return images, labels
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,9 +58,10 @@ def load_bundled() -> Dataset:
     images, labels = load_bundled_raw()
     train, test = stratified_split(labels, TEST_FRACTION, SPLIT_SEED)
     x, y = flatten(images), labels.astype(np.int64)
-    for a in (x, y):
+    parts = (x[train], y[train], x[test], y[test])  # fancy indexing copies: protect the copies
+    for a in parts:
         a.flags.writeable = False  # shared between sessions: read-only
-    return Dataset(x[train], y[train], x[test], y[test], n_classes=10, name="mnist-10k")
+    return Dataset(*parts, n_classes=10, name="mnist-10k")
 
 
 # ----- full MNIST (opt-in download) ------------------------------------------------------
