@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from . import threads
 from .model import MLP
 from .optimizers import make_optimizer
 
@@ -139,8 +140,10 @@ class Trainer:
         bs = min(cfg.batch_size, n)
         order = self.rng.permutation(n)
         n_batches = -(-n // bs)
+        # One BLAS thread for small batches; the setting is process-wide, so it is released while paused.
+        blas = threads.BlasLimit(threads.training_threads(bs))
         elapsed, t0 = 0.0, time.perf_counter()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), blas:
             for k in range(n_batches):
                 idx = order[k * bs:(k + 1) * bs]
                 xb = model.batch_buffer(len(idx))
@@ -154,10 +157,13 @@ class Trainer:
                 opt.step(params, g.weights + g.biases)
                 if every_batches and (k + 1) % every_batches == 0 and k + 1 < n_batches:
                     elapsed += time.perf_counter() - t0
+                    blas.restore()
                     stats = self.measure(self.epoch + (k + 1) / n_batches, elapsed, (k + 1) * bs, False)
-                    t0 = time.perf_counter()
                     yield stats
+                    blas.apply()
+                    t0 = time.perf_counter()  # after the yield: the time the caller held it is not training
             elapsed += time.perf_counter() - t0
+            blas.restore()
             self.epoch += 1
             stats = self.measure(self.epoch, elapsed, n, True)
         if not (np.isfinite(stats.train_loss) and model.is_finite()):
