@@ -1,0 +1,248 @@
+"""A lecture hall on one server: N browser sessions all press Play at once (a benchmark, not a test).
+
+    .venv/bin/python tests/load_sessions.py --sessions 5 --seconds 60 [--page playground|mnist] [--json out.json]
+
+Starts `streamlit run app.py` on a free loopback port, opens N sessions (Playwright contexts in
+Debian's Chromium: one browser, N independent cookie jars = N Streamlit sessions), presses Play on
+/playground (or Train on /mnist) in all of them at once, and for the given time counts:
+
+* errors: exceptions shown on any page, uncaught page errors, lost websocket connections, and
+  tracebacks in the server log; there must be none;
+* frames per session: live-view updates the server delivered (fragment runs that finished,
+  read off each session's websocket as Streamlit's own ForwardMsg protobufs), and epochs trained;
+* server memory: RSS of the streamlit process from /proc, before the sessions, once they are open,
+  and at the end; per session = (end - before) / N: everything one session holds (its model,
+  data, snapshots for the rewind, widget state), plus the server's per-connection overhead.
+
+The browser runs on the same 2 cores as the server and draws every frame of every session, so the
+figures are for a worst case: in a hall each student's browser runs on their own laptop.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 # every session's tab keeps running at full speed although none is in front
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows"]
+ACTIONS = {"playground": ("/playground", "Play"), "mnist": ("/mnist", "Train")}
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process (MB), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"streamlit exited early:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("streamlit did not become healthy in 60 s")
+
+
+class Session:
+    """One student: a browser context, its page, and what its websocket delivered."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.frames = 0  # fragment (live view) runs finished
+        self.reruns = 0  # full script runs finished
+        self.errors: list[str] = []
+        self.counting = False
+        self.epoch_start = self.epoch_end = None
+
+    def on_websocket(self, ws) -> None:
+        ws.on("framereceived", self.on_frame)
+        ws.on("close", lambda _ws: self.errors.append("websocket closed") if self.counting else None)
+
+    def on_frame(self, payload) -> None:
+        if isinstance(payload, str) or not self.counting:
+            return
+        msg = ForwardMsg.FromString(payload)
+        if msg.WhichOneof("type") == "script_finished":
+            if msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                self.frames += 1
+            elif msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                self.reruns += 1
+
+
+async def epoch_of(page) -> float | None:
+    """The page's epoch counter (an st.metric labelled Epoch, or 'Epoch N' in the text)."""
+    text = await page.get_by_test_id("stMain").inner_text()
+    m = re.search(r"Epoch\s*\n?\s*([0-9][0-9,.]*)", text)
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+async def open_session(browser, url: str, path: str, s: Session):
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    page.on("websocket", s.on_websocket)
+    page.on("pageerror", lambda e: s.errors.append(f"page error: {e}"))
+    await page.goto(url + path, timeout=120_000)
+    await page.locator("h1").first.wait_for(timeout=120_000)
+    await page.wait_for_selector(READY, state="attached", timeout=120_000)
+    return context, page
+
+
+async def exceptions_on(page) -> list[str]:
+    boxes = page.locator('[data-testid="stException"]')
+    return [await boxes.nth(i).inner_text() for i in range(await boxes.count())]
+
+
+async def run(n: int, seconds: float, which: str) -> dict:
+    path, button = ACTIONS[which]
+    log_path = Path(tempfile.mkdtemp(prefix="nnviz-load-")) / "server.log"
+    proc, url = start_server(log_path)
+    result: dict = {"sessions": n, "seconds": seconds, "page": path, "action": button}
+    try:
+        sessions = [Session(i) for i in range(n)]
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # Warm the server (imports, the shared cached data) with one page, then measure.
+            warm = await browser.new_context()
+            wp = await warm.new_page()
+            await wp.goto(url + path, timeout=120_000)
+            await wp.wait_for_selector(READY, state="attached", timeout=120_000)
+            await warm.close()
+            await asyncio.sleep(1)
+            result["rss_before_mb"] = rss_mb(proc.pid)
+
+            t0 = time.perf_counter()
+            opened = await asyncio.gather(*(open_session(browser, url, path, s) for s in sessions))
+            result["open_seconds"] = time.perf_counter() - t0
+            result["rss_open_mb"] = rss_mb(proc.pid)
+            pages = [p for _, p in opened]
+            for s, p in zip(sessions, pages):
+                s.epoch_start = await epoch_of(p)
+
+            # Everybody presses the button at the same moment.
+            for s in sessions:
+                s.counting = True
+            cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            await asyncio.gather(*(p.get_by_role("button", name=button, exact=True).click() for p in pages))
+            peak = 0.0
+            samples = []
+            while (elapsed := time.perf_counter() - t0) < seconds:
+                await asyncio.sleep(1.0)
+                peak = max(peak, rss_mb(proc.pid))
+                samples.append((round(elapsed, 1), round(rss_mb(proc.pid), 1), sum(s.frames for s in sessions)))
+            elapsed = time.perf_counter() - t0
+            result["server_cpu_percent"] = 100 * (cpu_seconds(proc.pid) - cpu0) / elapsed
+            for s in sessions:
+                s.counting = False
+            for s, p in zip(sessions, pages):
+                s.epoch_end = await epoch_of(p)
+                s.errors += await exceptions_on(p)
+            result["rss_peak_mb"] = peak
+            result["rss_end_mb"] = rss_mb(proc.pid)
+            result["rss_samples"] = samples
+            for context, _ in opened:
+                await context.close()
+            await browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    server_log = log_path.read_text()
+    tracebacks = server_log.count("Traceback")
+    fps = [s.frames / elapsed for s in sessions]
+    epochs = [(s.epoch_end or 0) - (s.epoch_start or 0) for s in sessions]
+    result.update(
+        elapsed_s=elapsed,
+        errors=sum(len(s.errors) for s in sessions) + tracebacks,
+        error_details=[f"session {s.index}: {e[:300]}" for s in sessions for e in s.errors]
+        + ([server_log[server_log.index("Traceback"):][:3000]] if tracebacks else []),
+        server_tracebacks=tracebacks,
+        fps_per_session=[round(f, 2) for f in fps],
+        fps_mean=statistics.mean(fps), fps_min=min(fps), fps_max=max(fps),
+        epochs_per_session=[round(e, 1) for e in epochs],
+        full_reruns=sum(s.reruns for s in sessions),
+        per_session_mb=(result["rss_end_mb"] - result["rss_before_mb"]) / n,
+    )
+    return result
+
+
+def report(r: dict) -> str:
+    lines = [
+        f"{r['sessions']} sessions pressed {r['action']} on {r['page']} at once, for {r['elapsed_s']:.0f} s",
+        f"  errors: {r['errors']} (server tracebacks {r['server_tracebacks']})",
+        f"  frames per second per session: mean {r['fps_mean']:.2f}, min {r['fps_min']:.2f}, "
+        f"max {r['fps_max']:.2f}",
+        f"  epochs trained per session: {statistics.mean(r['epochs_per_session']):.0f} on average "
+        f"(min {min(r['epochs_per_session']):.0f})",
+        f"  server RSS: {r['rss_before_mb']:.0f} MB before, {r['rss_open_mb']:.0f} MB with the sessions open, "
+        f"{r['rss_peak_mb']:.0f} MB peak, {r['rss_end_mb']:.0f} MB at the end",
+        f"  per session: {r['per_session_mb']:.1f} MB; server CPU {r['server_cpu_percent']:.0f}% "
+        f"(200% = both cores); {r['sessions']} sessions opened in {r['open_seconds']:.1f} s",
+    ]
+    lines += [f"  ! {e}" for e in r["error_details"][:10]]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--page", choices=sorted(ACTIONS), default="playground")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+    r = asyncio.run(run(args.sessions, args.seconds, args.page))
+    print(report(r))
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=1))
+    return 1 if r["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
