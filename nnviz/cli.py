@@ -21,6 +21,12 @@ COMMANDS = {
     "bench": ("nnviz.bench", "measure training speed (nnviz vs PyTorch vs a per-example loop)"),
     "attack": ("nnviz.attack_cli", "fool the digit model with adversarial examples"),
 }
+EPILOGS = {"train": """examples:
+  python -m nnviz train --hidden 30
+      the seed's network.py ([784, 30, 10] sigmoid, quadratic, eta 3.0) on the bundled digits
+  python -m nnviz train --dataset spiral --points 600 --noise 0.05 --hidden 32 --hidden 32 \\
+      --activation relu --loss cross_entropy --optimizer adam --lr 0.02 --batch-size 32 --epochs 150
+      the two spirals, learnt"""}
 DATASETS = ("moons", "circles", "xor", "gauss", "spiral", "spiral3", "blobs", "mnist")
 
 
@@ -153,7 +159,8 @@ def build_parser(command: str | None):
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     module = None
     for name, (module_name, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOGS.get(name),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(prog=p.prog)
         if name == command:
             try:
