@@ -156,6 +156,13 @@ def test_only_http_urls(tmp_path):
     assert _leftovers(tmp_path) == ["secret"]
 
 
+def test_an_unwritable_destination(server, tmp_path):
+    (tmp_path / "a-file").write_bytes(b"")
+    with pytest.raises(DownloadError, match="Cannot write") as err:
+        download(f"{server}/good.bin", tmp_path / "a-file" / "f.bin", GOOD_SHA)
+    _one_sentence(str(err.value))
+
+
 def test_a_failed_download_leaves_an_existing_file_alone(server, tmp_path):
     dest = tmp_path / "f.bin"
     dest.write_bytes(b"the old, good file")
