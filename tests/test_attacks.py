@@ -7,7 +7,15 @@ from nnviz import functions as F
 from nnviz.mnist import load_bundled
 from nnviz.model import MLP
 from nnviz.pretrained import train_default_model
+from nnviz.threads import BlasLimit
 from nnviz.training import TrainConfig, Trainer
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """One BLAS thread: two, on cores other processes also use, can make a product 50x slower."""
+    with BlasLimit(1):
+        yield
 
 
 @pytest.fixture(scope="module")
