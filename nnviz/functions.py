@@ -97,9 +97,9 @@ def output(name: str, z: np.ndarray) -> np.ndarray:
             np.exp(z, out=z)
             _columns(np.divide, z, z @ np.ones(z.shape[1], z.dtype))
             return z
-        z -= z.max(axis=1, keepdims=True)  # exp never overflows
+        z -= np.maximum.reduce(z, axis=1, keepdims=True)  # exp never overflows
         np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        z /= np.add.reduce(z, axis=1, keepdims=True)
         return z
     if name == "sigmoid":
         return activate("sigmoid", z)

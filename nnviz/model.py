@@ -65,6 +65,7 @@ class MLP:
         self._workspaces: dict[int, _Workspace] = {}
         self._scratch: list[np.ndarray] = []  # hidden-layer buffers of forward(); rows >= any batch seen
         self._scratch_lock = threading.Lock()  # a shared model (the default digit model) is used by many threads
+        self._widest_hidden = max(arch.sizes[1:-1], default=0)
 
     # ----- construction -------------------------------------------------------------
     @classmethod
@@ -160,7 +161,7 @@ class MLP:
     def _acquire_scratch(self, batch: int) -> list[np.ndarray] | None:
         """Buffers (rows >= batch, n_l) for the hidden layers, locked; None when the batch is small or
         huge, or another thread holds them (that pass then allocates its own arrays)."""
-        if len(self.sizes) < 3 or not SCRATCH_MIN <= batch * max(self.sizes[1:-1]) <= SCRATCH_MAX:
+        if not SCRATCH_MIN <= batch * self._widest_hidden <= SCRATCH_MAX:
             return None
         if not self._scratch_lock.acquire(blocking=False):
             return None
@@ -254,7 +255,7 @@ class MLP:
         delta *= 1.0 / m
         for l in range(last, -1, -1):
             np.matmul(acts[l].T, delta, out=g.weights[l])  # (n_in, batch) @ (batch, n_out)
-            np.sum(delta, axis=0, out=g.biases[l])
+            np.add.reduce(delta, axis=0, out=g.biases[l])  # np.sum without its Python wrapper
             if l2:
                 g.weights[l] += l2 * self.weights[l]
             if l1:
