@@ -224,3 +224,33 @@ def test_garbage_query_parameters_never_raise(page):
         if _all_pages_exist():
             at.switch_page(page).run()
         assert not at.exception, f"{page} with {dict(at.query_params)} -> {at.exception[0].message}"
+
+
+
+def _release_openblas_control() -> None:
+    """threadpoolctl lets only one live thread set OpenBLAS's (process-wide) thread count, and
+    silently ignores the others; free it, as on a fresh server where no thread has set it yet."""
+    import threadpoolctl
+    clear = getattr(getattr(threadpoolctl, "OpenBLASController", None), "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+
+
+def test_app_caps_blas_threads_for_a_hall_of_sessions():
+    """Every session is a thread of one server process: app.py caps BLAS at one thread per product
+    (set from the first session's script thread, as in `streamlit run`)."""
+    from nnviz.threads import _blas, blas_threads
+    before = blas_threads()
+    if before is None:
+        pytest.skip("no BLAS library visible to threadpoolctl")
+    try:
+        _release_openblas_control()
+        _blas().limit(limits=2)  # as on a fresh 2-core server
+        assert blas_threads() == 2
+        _release_openblas_control()
+        AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        assert blas_threads() == 1
+    finally:
+        _release_openblas_control()
+        _blas().limit(limits=before)
+        _release_openblas_control()
