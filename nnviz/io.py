@@ -66,8 +66,10 @@ def load_model(source: str | Path | bytes | BinaryIO) -> MLP:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except ValueError as e:  # object arrays need pickle, which is refused
-        raise ModelFileError(f"not an nnviz model: {e}") from None
+    except ValueError as e:
+        if "pickle" in str(e):  # object arrays need pickle, which is refused
+            raise ModelFileError("not an nnviz model: it holds Python objects (pickles), which are never loaded") from None
+        raise ModelFileError("not an nnviz model: the archive is damaged") from None
     except Exception:  # corrupt member, bad header, CRC error, ...
         raise ModelFileError("not an nnviz model: the archive is damaged") from None
     return _model_from_arrays(arrays)
