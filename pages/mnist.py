@@ -12,27 +12,39 @@ from nnviz.plots.mnist import (confusion_figure, gallery_figure, hidden_weights_
 from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
                              output_templates)
 from nnviz.ui import mnist as ui
-from nnviz.ui.layout import controls, page_header
+from nnviz.ui.layout import controls, page_header, present_mode
 
 TICK_S = 0.6  # live redraw interval while training
 HIDDEN_SHOWN = 40  # first-layer neurons drawn (a 300-neuron grid would not read on a projector)
 CONFIG = {"displaylogo": False, "displayModeBar": False}
 
-present = page_header("MNIST: a network learns to read digits",
-                      "Each output neuron adds up the pixels, weighted. Blue weights count against "
-                      "the digit, red ones for it, white is zero: watch the pictures form as it trains.")
+CAPTION = ("Every output neuron weighs the 784 pixels: red weights count for its digit, blue against, white "
+           "not at all. Press Train and watch the pictures form.")
+# Projector mode: the lecturer says the caption, and the pictures get its line (1280x720 is short).
+present = page_header("MNIST: a network learns to read digits", None if present_mode() else CAPTION)
 ui.seed_widgets()
 
-# ----- presets -----------------------------------------------------------------------------
-cols = st.columns([1.1, 1, 1, 1, 2.2], vertical_alignment="center")
-cols[0].markdown("**Presets** (one click)")
-for col, (name, (label, help_text, _)) in zip(cols[1:4], ui.PRESETS.items()):
-    col.button(label, key=f"mnist_preset_{name}", help=help_text, on_click=ui.apply_preset, args=(name,),
-               icon=":material/tune:", width="stretch")
+s = ui.store_widgets()
+changed = ui.sync_run(s)
+run = ui.current_run()
+
+# ----- controls ------------------------------------------------------------------------------
+b = st.columns([1, 1, 1, 1, 0.15, 1.25, 1.25, 1.1], vertical_alignment="center")
+b[0].button("Train", key="mnist_train", icon=":material/play_arrow:", type="primary", on_click=ui.train,
+            disabled=run.running or bool(run.error), width="stretch")
+b[1].button("Pause", key="mnist_pause", icon=":material/pause:", on_click=ui.pause, disabled=not run.running,
+            width="stretch")
+b[2].button("Step", key="mnist_step", icon=":material/skip_next:", on_click=ui.step,
+            disabled=run.running or bool(run.error), help="One more epoch.", width="stretch")
+b[3].button("Reset", key="mnist_reset", icon=":material/restart_alt:", on_click=ui.reset,
+            help="A new network from the settings.", width="stretch")
+for col, (name, (label, help_text, _)) in zip(b[5:], ui.PRESETS.items()):
+    col.button(label, key=f"mnist_preset_{name}", help="Preset: " + help_text, on_click=ui.apply_preset,
+               args=(name,), icon=":material/tune:", width="stretch")
 
 # ----- settings ----------------------------------------------------------------------------
 L = ui.LABELS.get
-with controls("Network and training settings", present=present):
+with controls(f"Settings: {s.describe()}, {s.epochs} epochs per Train", present=present, expanded=False):
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         st.radio("Hidden layers", (0, 1, 2), key=ui.widget_key("hidden_layers"), horizontal=True,
@@ -58,10 +70,8 @@ with controls("Network and training settings", present=present):
                          format_func=lambda v: f"{v:g}")
         st.number_input("Seed", 0, 99_999, key=ui.widget_key("seed"), step=1)
 
-# ----- data --------------------------------------------------------------------------------
-full_ready = ui.full_digits() is not None
-with st.expander(f"Data: {ui.LABELS[ui.settings().data if full_ready else 'bundled']}, with sample digits",
-                 icon=":material/dataset:", expanded=False):
+    st.divider()
+    full_ready = ui.full_digits() is not None
     d1, d2 = st.columns([1, 1.4])
     d1.radio("Train on", ui.DATA, key=ui.widget_key("data"), format_func=L,
              help="The bundled digits need no network: 8,000 to train on, 2,000 to test on. The full "
@@ -89,25 +99,7 @@ with st.expander(f"Data: {ui.LABELS[ui.settings().data if full_ready else 'bundl
             if st.session_state.get("mnist_download_error"):
                 st.error(f"{st.session_state['mnist_download_error']} The bundled digits keep working.",
                          icon=":material/cloud_off:")
-    shown = ui.dataset(ui.settings().data)
-    st.plotly_chart(gallery_figure(shown.x_train[:20], shown.y_train[:20], present=present), config=CONFIG, theme=None,
-                    key="mnist_gallery")
 
-s = ui.store_widgets()
-changed = ui.sync_run(s)
-run = ui.current_run()
-
-# ----- controls ------------------------------------------------------------------------------
-b = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
-b[0].button("Train", key="mnist_train", icon=":material/play_arrow:", type="primary", on_click=ui.train,
-            disabled=run.running or bool(run.error), width="stretch")
-b[1].button("Pause", key="mnist_pause", icon=":material/pause:", on_click=ui.pause, disabled=not run.running,
-            width="stretch")
-b[2].button("Step", key="mnist_step", icon=":material/skip_next:", on_click=ui.step,
-            disabled=run.running or bool(run.error), help="One more epoch.", width="stretch")
-b[3].button("Reset", key="mnist_reset", icon=":material/restart_alt:", on_click=ui.reset,
-            help="A new network from the settings above.", width="stretch")
-b[4].caption(run.description())
 if run.error:
     st.error(run.error, icon=":material/error:")
 if changed:
@@ -117,17 +109,21 @@ if changed:
 
 # ----- live pictures -------------------------------------------------------------------------
 def status_line(run: ui.Run) -> str:
+    """'**Epoch 3 of 10** (training) · **test accuracy 91.2%** · train accuracy 91.9% · 0.05 s per epoch'."""
     last = run.curve[-1]
     state = "training" if run.running else ("stopped" if run.error else "paused" if run.epoch else "ready")
-    sec = f" · {np.median(run.seconds_per_epoch):.2f} s per epoch" if run.seconds_per_epoch else ""
+    epoch = f"{last.epoch:g}" if last.end_of_epoch else f"{last.epoch:.2f}"
     target = f" of {run.target_epoch}" if run.running else ""
-    return (f"**Epoch {last.epoch:.2f}{target}** ({state}) · **test accuracy {last.test_acc:.1%}** · "
-            f"train accuracy {last.train_acc:.1%}{sec}").replace(f"{last.epoch:.2f}", f"{last.epoch:g}")
+    sec = f" · {np.median(run.seconds_per_epoch):.2f} s per epoch" if run.seconds_per_epoch else ""
+    return (f"**Epoch {epoch}{target}** ({state}) · **test accuracy {last.test_acc:.1%}** · "
+            f"train accuracy {last.train_acc:.1%}{sec}")
 
 
 def draw(run: ui.Run) -> None:
     model, data = run.model, run.data
     st.markdown(status_line(run))
+    if run.origin:
+        st.caption(run.description())
     if run.warning:
         st.warning(run.warning, icon=":material/hourglass_empty:")
     with np.errstate(all="ignore"):
@@ -136,7 +132,7 @@ def draw(run: ui.Run) -> None:
     left, right = st.columns([1.25, 1], gap="medium")
     with left:
         if no_hidden:
-            st.subheader("The weights into each output: its template of the digit")
+            st.subheader("Weights into each output", help="Output neuron c scores an image by the sum of pixel x weight; its 784 weights, drawn as a 28x28 picture, are its template of digit c.")
             st.plotly_chart(template_figure(output_templates(model), present=present), config=CONFIG, theme=None,
                             key="mnist_templates")
         else:
@@ -147,22 +143,22 @@ def draw(run: ui.Run) -> None:
                             config=CONFIG, theme=None, key="mnist_templates")
     with right:
         st.subheader("Loss and accuracy")
-        st.plotly_chart(training_curves(run.curve, present=present, height=300,
+        st.plotly_chart(training_curves(run.curve, present=present, height=250 if present else 300,
                                         max_epochs=max(run.target_epoch, run.epoch, 1)),
                         config=CONFIG, theme=None, key="mnist_curves")
     if not no_hidden:
         n = min(HIDDEN_SHOWN, model.sizes[1])
-        st.subheader(f"First hidden layer: the weight picture of neuron 1 to {n} of {model.sizes[1]}")
+        st.subheader(f"First hidden layer: weights into neurons 1-{n} (of {model.sizes[1]})")
         st.plotly_chart(hidden_weights_figure(first_layer_images(model, n), cols=10, present=present),
                         config=CONFIG, theme=None, key="mnist_hidden")
     c1, c2 = st.columns([1, 1.5], gap="medium")
     with c1:
-        st.subheader("Confusion matrix (test digits)")
+        st.subheader("Confusion matrix", help="Rows: the true digit; columns: the network's answer, on the test digits.")
         cm = confusion_matrix(data.y_test, probs.argmax(axis=1), 10)
         st.plotly_chart(confusion_figure(cm, present=present), config=CONFIG, theme=None, key="mnist_confusion")
     with c2:
-        st.subheader("Its most confident mistakes")
-        st.caption("True digit \u2192 what the network said \u00b7 how sure it was.")
+        st.subheader("Most confident mistakes", help="Test digits the network gets wrong, the surest first: "
+                     "true digit \u2192 its answer \u00b7 the probability it gave that answer.")
         m = confident_mistakes(probs, data.y_test, limit=10)
         st.plotly_chart(mistakes_figure(data.x_test[m.index], m.true, m.predicted, m.confidence,
                                         present=present), config=CONFIG, theme=None, key="mnist_mistakes")
@@ -179,6 +175,13 @@ def live() -> None:
 
 
 live()
+
+# ----- data gallery --------------------------------------------------------------------------
+with st.expander(f"Sample digits from the {ui.LABELS[run.data_name]}", icon=":material/dataset:"):
+    shown = run.data
+    st.plotly_chart(gallery_figure(shown.x_train[:20], shown.y_train[:20], present=present), config=CONFIG, theme=None,
+                    key="mnist_gallery")
+
 
 # ----- model file ----------------------------------------------------------------------------
 with st.expander("Model file: download this network, or upload one", icon=":material/save:"):

@@ -11,68 +11,98 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .digits import _square_axes, digit_grid, symmetric_range
+from .digits import GREYS, _square_axes, digit_grid, symmetric_range
 from .style import DIVERGING, base_layout
 
 GAP_COLOUR = "#5A5A5A"  # between the tiles of a mosaic: neither a weight colour nor white
 CONFUSION_SCALE = [[0.0, "#FFFFFF"], [0.02, "#FDE7D6"], [0.3, "#F4A582"], [1.0, "#B2182B"]]
 
 
-def template_figure(templates: np.ndarray, present: bool = False, cols: int = 5, cell_px: int = 130,
+def template_figure(templates: np.ndarray, present: bool = False, cols: int = 5, cell_px: int = 105,
                     zmax: float | None = None) -> go.Figure:
-    """Ten 28x28 weight pictures (10, 784) labelled 0-9, one diverging scale centred at zero."""
+    """Ten 28x28 weight pictures (10, 784) titled 0-9, one diverging scale centred at zero."""
     templates = np.asarray(templates, dtype=np.float64)
-    titles = [str(c) for c in range(len(templates))]
-    fig = digit_grid(templates, titles, cols=cols, diverging=True, zmax=zmax, cell_px=cell_px,
-                     present=present)
-    fig.update_annotations(font_size=22 if present else 17)
+    fig = tile_figure(templates, [str(c) for c in range(len(templates))], cols=cols, diverging=True,
+                      zmax=zmax, cell_px=cell_px, present=present)
+    fig.update_annotations(font_size=24 if present else 19)
     return fig
 
 
-def mosaic(images: np.ndarray, cols: int, gap: int = 2) -> np.ndarray:
-    """Tile k square images (k, s*s) into one (rows*(s+gap)-gap, cols*(s+gap)-gap) array; gaps NaN.
+def mosaic(images: np.ndarray, cols: int, gap: int = 2, gap_y: int | None = None) -> np.ndarray:
+    """Tile k square images (k, s*s) into one array, row-major and top-down; the gaps are NaN.
 
-    Row-major, top-down like the images themselves (row 0 of the result is the top).
+    Result shape (rows*(s+gap_y)-gap_y, cols*(s+gap)-gap); gap_y defaults to gap.
     """
     images = np.asarray(images, dtype=np.float64)
+    gap_y = gap if gap_y is None else gap_y
     k = len(images)
     side = int(round(np.sqrt(images.shape[1]))) if k else 28
     rows = max(1, -(-k // cols))
-    step = side + gap
-    out = np.full((rows * step - gap, cols * step - gap), np.nan)
+    out = np.full((rows * (side + gap_y) - gap_y, cols * (side + gap) - gap), np.nan)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
-        out[r * step:r * step + side, c * step:c * step + side] = img.reshape(side, side)
+        y0, x0 = r * (side + gap_y), c * (side + gap)
+        out[y0:y0 + side, x0:x0 + side] = img.reshape(side, side)
     return out
 
 
-def hidden_weights_figure(images: np.ndarray, cols: int = 10, present: bool = False,
-                          cell_px: int = 68, zmax: float | None = None, first: int = 1) -> go.Figure:
-    """The weight pictures of first-layer neurons (k, 784) as ONE heatmap mosaic.
+def tile_figure(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 10,
+                diverging: bool = True, zmax: float | None = None, cell_px: int = 100,
+                present: bool = False, hover_label: str = "", colorbar: bool = True) -> go.Figure:
+    """Many 28x28 pictures (k, 784) as ONE heatmap trace: a mosaic with a title above each tile.
 
-    One trace instead of k subplots keeps a live update cheap; hover shows the neuron number
-    (counting from `first`). One diverging colour scale for all tiles, centred at zero.
+    The same look as nnviz.plots.digits.digit_grid (one colour scale for the whole frame: diverging
+    centred at zero, or grey 0..1 for digits), but a single trace instead of k subplots, so a live
+    redraw every epoch stays cheap in the browser. Hover names the tile (its title, or
+    hover_label + its number counting from 1).
     """
     images = np.asarray(images, dtype=np.float64)
     k = len(images)
-    cols = max(1, min(cols, k))
-    tiles = mosaic(images, cols)
-    rows = max(1, -(-k // cols))
+    cols = max(1, min(cols, k)) if k else 1
     side = int(round(np.sqrt(images.shape[1]))) if k else 28
-    step = side + 2
-    # neuron number under each cell (for hover); gaps get -1 and show nothing useful
-    ids = np.full(tiles.shape, -1, dtype=np.int64)
+    gap = 2
+    gap_y = 9 if titles else gap  # room for a title line above each row of tiles
+    tiles = mosaic(images, cols, gap, gap_y)
+    rows = max(1, -(-k // cols))
+    names = list(titles) if titles else [f"{hover_label} {i + 1}".strip() for i in range(k)]
+    ids = np.full(tiles.shape, "", dtype=object)
     for i in range(k):
         r, c = divmod(i, cols)
-        ids[r * step:r * step + side, c * step:c * step + side] = i + first
-    zmax = zmax or symmetric_range(images)
+        ids[r * (side + gap_y):r * (side + gap_y) + side, c * (side + gap):c * (side + gap) + side] = names[i]
+    if diverging:
+        zmax = zmax or symmetric_range(images)
+        zmin, scale = -zmax, DIVERGING
+    else:
+        zmin, zmax, scale = 0.0, zmax or 1.0, GREYS
+    top_pad = gap_y if titles else 0
+    height_units = tiles.shape[0] + top_pad
+    # y runs upwards in a heatmap: flip so that tile row 0 is on top, and leave room for its title
     fig = go.Figure(go.Heatmap(
-        z=tiles[::-1], customdata=ids[::-1], zmin=-zmax, zmax=zmax, zmid=0, colorscale=DIVERGING,
-        colorbar=dict(thickness=14, len=0.9), hoverongaps=False,
-        hovertemplate="neuron %{customdata}: %{z:.3f}<extra></extra>"))
+        z=tiles[::-1], customdata=ids[::-1], zmin=zmin, zmax=zmax, colorscale=scale, hoverongaps=False,
+        showscale=colorbar and diverging, colorbar=dict(thickness=14, len=0.9),
+        hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
+    for i, title in enumerate(titles or []):
+        r, c = divmod(i, cols)
+        fig.add_annotation(x=c * (side + gap) + (side - 1) / 2, y=tiles.shape[0] - r * (side + gap_y) - 0.5,
+                           text=title, showarrow=False, yanchor="bottom", xanchor="center",
+                           font=dict(size=18 if present else 14))
     _square_axes(fig)
-    fig.update_layout(**base_layout(present, height=rows * cell_px + 20, plot_bgcolor=GAP_COLOUR,
-                                    margin=dict(l=5, r=5, t=10, b=5)))
+    fig.update_xaxes(range=[-0.5, tiles.shape[1] - 0.5])
+    fig.update_yaxes(range=[-0.5, height_units - 0.5])
+    fig.update_layout(**base_layout(present, height=rows * cell_px + (cell_px // 4 if titles else 0) + 10,
+                                    plot_bgcolor="rgba(0,0,0,0)", margin=dict(l=5, r=5, t=5, b=5)))
+    return fig
+
+
+def hidden_weights_figure(images: np.ndarray, cols: int = 10, present: bool = False,
+                          cell_px: int = 68, zmax: float | None = None) -> go.Figure:
+    """The weight pictures of first-layer neurons (k, 784): one mosaic, one diverging scale.
+
+    Dark grey gaps between the tiles, so a white (zero) border never merges with its neighbour.
+    """
+    fig = tile_figure(images, None, cols=cols, diverging=True, zmax=zmax, cell_px=cell_px,
+                      present=present, hover_label="neuron")
+    fig.update_layout(plot_bgcolor=GAP_COLOUR)
     return fig
 
 
@@ -105,9 +135,8 @@ def mistake_titles(true: Sequence[int], predicted: Sequence[int], confidence: Se
 
 def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
                     confidence: Sequence[float], present: bool = False, cols: int = 5,
-                    cell_px: int = 120) -> go.Figure:
+                    cell_px: int = 110) -> go.Figure:
     """The wrongly classified digits (k, 784) in grey, titled true → predicted · confidence."""
-    titles = mistake_titles(true, predicted, confidence)
     if len(images) == 0:
         fig = go.Figure()
         fig.add_annotation(text="No mistakes on the test digits", showarrow=False, font=dict(size=18))
@@ -115,9 +144,8 @@ def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence
         fig.update_yaxes(visible=False)
         fig.update_layout(**base_layout(present, height=120))
         return fig
-    fig = digit_grid(np.asarray(images), titles, cols=cols, diverging=False, cell_px=cell_px, present=present)
-    fig.update_annotations(font_size=19 if present else 14)
-    return fig
+    return tile_figure(np.asarray(images), mistake_titles(true, predicted, confidence), cols=cols,
+                       diverging=False, cell_px=cell_px, present=present)
 
 
 def gallery_figure(images: np.ndarray, labels: Sequence[int], present: bool = False, cols: int = 10,

@@ -89,7 +89,7 @@ class Settings:
 
 # One click each. Every preset sets all network and training fields (the data choice stays).
 PRESETS = {
-    "network.py": ("The seed's network.py",
+    "network.py": ("network.py",
                    "Nielsen's network.py: [784, 30, 10], sigmoid neurons, quadratic cost, plain SGD "
                    "with mini-batches of 10, \u03b7 = 3.0, weights and biases drawn from N(0, 1), 30 epochs.",
                    dict(hidden_layers=1, hidden_size=30, activation="sigmoid", output="sigmoid",
