@@ -20,21 +20,22 @@ COLUMNWISE_ROWS = 64
 
 
 def _tall(z: np.ndarray) -> bool:
-    return z.ndim == 2 and z.shape[0] >= COLUMNWISE_ROWS * z.shape[1]
+    return z.shape[0] >= COLUMNWISE_ROWS * z.shape[1]
 
 
 def add_bias(z: np.ndarray, b: np.ndarray) -> np.ndarray:
     """z += b in place for z (batch, n) and b (n,); returns z."""
     n, k = z.shape
-    if _tall(z) and k < 64 and z.flags.c_contiguous:
-        # r consecutive rows side by side form one long row: (n, k) -> (n / r, r k), b tiled r times.
-        r = 256 // k
-        n0 = n - n % r
-        block = z[:n0].reshape(-1, r * k)  # a view: z is C-contiguous
-        np.add(block, np.tile(b, r), out=block)
-        z[n0:] += b  # the last n % r rows
+    if n < COLUMNWISE_ROWS * k or k >= 64 or not z.flags.c_contiguous:
+        z += b
         return z
-    z += b
+    # Tall and narrow: r consecutive rows side by side form one long row, (n, k) -> (n / r, r k),
+    # and b is tiled r times.
+    r = 256 // k
+    n0 = n - n % r
+    block = z[:n0].reshape(-1, r * k)  # a view: z is C-contiguous
+    np.add(block, np.tile(b, r), out=block)
+    z[n0:] += b  # the last n % r rows
     return z
 
 

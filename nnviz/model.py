@@ -143,7 +143,9 @@ class MLP:
         all_layers the hidden layers of a large batch go into this model's reused buffers."""
         acts = [x]
         last = len(self.weights) - 1
-        scratch = None if all_layers else self._acquire_scratch(len(x))
+        scratch = None
+        if not all_layers and len(x) * self._widest_hidden >= SCRATCH_MIN:  # the test is cheap; one digit skips it all
+            scratch = self._acquire_scratch(len(x))
         try:
             for l, (w, b) in enumerate(zip(self.weights, self.biases)):
                 z = np.matmul(acts[-1], w, out=scratch[l][:len(x)] if scratch and l < last else None)
