@@ -1,0 +1,426 @@
+"""The Playground's Streamlit side: settings widgets <-> PlaygroundState <-> URL, the run kept in
+the session, the Play/Pause/Step/Reset bar, and the live view (a fragment that reruns on a
+timer while playing, so only the charts redraw, never the whole page).
+
+Session keys (plain keys, not widget keys, so they survive a page switch):
+    pg_state    PlaygroundState, the truth for every setting
+    pg_run      PlaygroundRun: model, trainer, history, snapshots
+    pg_custom   CustomData from the last good CSV upload (or absent)
+    pg_playing  bool
+    pg_view     (layer, index) of the neuron shown large, or None for the decision boundary
+Widget keys start with pg_w_ and are re-seeded from pg_state whenever Streamlit has dropped them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import streamlit as st
+
+from ..playground import (ACTIVATIONS, BATCH_CHOICES, CUSTOM, DATASET_LABELS, DATASETS, DEFAULT, FEATURE_LABELS,
+                          FEATURES, LR_CHOICES, MAX_CSV_BYTES, MAX_LAYERS, MAX_NEURONS, OPTIMIZERS, QUERY_KEYS,
+                          REG_RATE_CHOICES, SPEED_CHOICES, PlaygroundRun, PlaygroundState, from_query,
+                          parse_csv, plane_view, sanitize, to_query)
+from ..plots.playground import boundary_spec, curve_spec, network_spec, neuron_spec, node_name
+from ..training import TrainingDiverged
+
+STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
+_UPLOAD_MSG, _FRAMES = "pg_upload_msg", "pg_frames"
+W = "pg_w_"
+FRAME_SECONDS = 0.2  # the live view's timer while playing: at most 5 frames a second
+RESOLUTION = 100  # grid points per side for the pictures over the plane
+
+LOSS_LABELS = {"cross_entropy": "Cross-entropy (softmax)", "quadratic": "Quadratic (sigmoid), as in the seed"}
+OPT_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+REG_LABELS = {"none": "None", "l1": "L1", "l2": "L2"}
+ACT_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "leaky_relu": "leaky ReLU", "linear": "linear"}
+
+
+# ----- state and URL ---------------------------------------------------------------------------
+
+def current_state() -> PlaygroundState:
+    """This session's settings; the first time, read from the URL (a lecturer's link)."""
+    if STATE not in st.session_state:
+        st.session_state[STATE] = from_query(st.query_params.to_dict())
+    return st.session_state[STATE]
+
+
+def sync_url(state: PlaygroundState) -> None:
+    """Write the settings that differ from the defaults to the address bar; touch only our keys
+    (others, such as present=1, belong to other parts of the app)."""
+    query = to_query(state)
+    for key in QUERY_KEYS:
+        if key in query:
+            if st.query_params.get(key) != query[key]:
+                st.query_params[key] = query[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def _seed(name: str, value) -> str:
+    """The widget key for a setting, seeded from the state when Streamlit has dropped it."""
+    key = W + name
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def _with_choice(options, value):
+    """A select_slider's options with the current value in it (a link may carry lr=0.05)."""
+    return sorted({*options, value})
+
+
+# ----- the settings (sidebar) ------------------------------------------------------------------
+
+def settings(state: PlaygroundState) -> PlaygroundState:
+    """The data, feature, network and training widgets, in the sidebar; returns the new state.
+    Controls that ?hide= names are not drawn (their values stay as the URL set them)."""
+    values: dict = {}
+    side = st.sidebar
+    hide = state.hidden_control
+    custom = st.session_state.get(CUSTOM_DATA)
+
+    if not all(hide(c) for c in ("dataset", "noise", "n_points", "test_ratio", "data_seed", "upload")):
+        side.subheader(":material/scatter_plot: Data", divider="gray")
+    if not hide("dataset"):
+        options = list(DATASETS) + ([CUSTOM] if custom is not None else [])
+        if state.dataset not in options:
+            state = replace(state, dataset=DEFAULT.dataset)
+            st.session_state[W + "dataset"] = state.dataset
+        values["dataset"] = side.selectbox("Dataset", options, key=_seed("dataset", state.dataset),
+                                           format_func=lambda d: DATASET_LABELS[d])
+    dataset = values.get("dataset", state.dataset)
+    generated = dataset != CUSTOM
+    if not hide("noise"):
+        values["noise"] = side.slider("Noise", 0.0, 0.6, step=0.05, key=_seed("noise", state.noise),
+                                      disabled=not generated, help="Standard deviation of the jitter. The seed's moons: 0.2.")
+    if not hide("n_points"):
+        values["n_points"] = side.slider("Points", 20, 1000, step=10, key=_seed("n_points", state.n_points),
+                                         disabled=not generated)
+    if not hide("test_ratio"):
+        values["test_ratio"] = side.slider("Test share", 0.0, 0.9, step=0.05, format="%.2f",
+                                           key=_seed("test_ratio", state.test_ratio),
+                                           help="Part of the points held out to measure the test loss.")
+    if not hide("data_seed"):
+        values["data_seed"] = side.number_input("Data seed", 0, 2**31 - 1, step=1,
+                                                key=_seed("data_seed", state.data_seed),
+                                                help="Another seed draws another sample of the same shape.")
+    if not hide("upload"):
+        _upload(side)
+
+    if not hide("features"):
+        side.subheader(":material/input: Features", divider="gray")
+        chosen = side.pills("Inputs of the network", list(FEATURES), selection_mode="multi",
+                            key=_seed("features", list(state.features)), format_func=lambda f: FEATURE_LABELS[f])
+        if chosen:
+            values["features"] = tuple(f for f in FEATURES if f in chosen)
+        else:
+            side.warning("Choose at least one input; the network keeps its last ones.", icon=":material/warning:")
+
+    if not all(hide(c) for c in ("hidden", "activation", "loss", "init_seed")):
+        side.subheader(":material/hub: Network", divider="gray")
+    if not hide("hidden"):
+        n_layers = side.slider("Hidden layers", 0, MAX_LAYERS, key=_seed("layers", len(state.hidden)),
+                               help="0 hidden layers is logistic regression: a straight boundary.")
+        sizes = []
+        cols = side.columns(3)
+        for l in range(n_layers):
+            default = state.hidden[l] if l < len(state.hidden) else (sizes[-1] if sizes else 4)
+            sizes.append(cols[l % 3].number_input(f"Layer {l + 1}", 1, MAX_NEURONS, step=1,
+                                                  key=_seed(f"h{l}", default)))
+        values["hidden"] = tuple(int(s) for s in sizes)
+    if not hide("activation"):
+        values["activation"] = side.selectbox("Activation", ACTIVATIONS, key=_seed("activation", state.activation),
+                                              format_func=ACT_LABELS.get)
+    if not hide("loss"):
+        values["loss"] = side.selectbox("Output and loss", list(LOSS_LABELS), key=_seed("loss", state.loss),
+                                        format_func=LOSS_LABELS.get)
+    if not hide("init_seed"):
+        values["init_seed"] = side.number_input("Weight seed", 0, 2**31 - 1, step=1,
+                                                key=_seed("init_seed", state.init_seed),
+                                                help="The random starting weights; Reset restarts from the same ones.")
+
+    if not all(hide(c) for c in ("optimizer", "batch_size", "reg", "reg_rate")):
+        side.subheader(":material/model_training: Training", divider="gray")
+    if not hide("optimizer"):
+        values["optimizer"] = side.selectbox("Optimiser", OPTIMIZERS, key=_seed("optimizer", state.optimizer),
+                                             format_func=OPT_LABELS.get)
+    if not hide("batch_size"):
+        values["batch_size"] = side.select_slider("Batch size", _with_choice(BATCH_CHOICES, state.batch_size),
+                                                  key=_seed("batch_size", state.batch_size))
+    if not hide("reg"):
+        values["reg"] = side.selectbox("Regularisation", list(REG_LABELS), key=_seed("reg", state.reg),
+                                       format_func=REG_LABELS.get)
+    if not hide("reg_rate"):
+        values["reg_rate"] = side.select_slider("Regularisation rate", _with_choice(REG_RATE_CHOICES, state.reg_rate),
+                                                key=_seed("reg_rate", state.reg_rate),
+                                                disabled=values.get("reg", state.reg) == "none")
+    return sanitize(replace(state, **values))
+
+
+def _upload(side) -> None:
+    """The CSV uploader: a good file becomes the data; a bad one leaves the data as it was."""
+    side.file_uploader("Your own points: CSV of x1,x2,label", type=["csv", "txt"], key=W + "upload",
+                       on_change=_on_upload,
+                       help="One point per row, a header line is optional; labels 0, 1, ... "
+                            f"At most {MAX_CSV_BYTES // 1_000_000} MB / 5,000 rows.")
+    msg = st.session_state.get(_UPLOAD_MSG)
+    if msg:
+        kind, text = msg
+        if kind == "error":
+            side.error(text, icon=":material/error:")
+        else:
+            side.success(text, icon=":material/check_circle:")
+
+
+def _on_upload() -> None:
+    """Runs before the script (a callback), so it may switch the dataset widget to the upload."""
+    f = st.session_state.get(W + "upload")
+    if f is None:
+        return
+    try:
+        if f.size > MAX_CSV_BYTES:
+            parse_csv(b"0" * (MAX_CSV_BYTES + 1))  # the same message as for any oversized file
+        data = parse_csv(f.getvalue(), f.name)
+    except ValueError as e:
+        st.session_state[_UPLOAD_MSG] = ("error", f"{f.name}: {e} The previous data stays.")
+        return
+    st.session_state[CUSTOM_DATA] = data
+    st.session_state[W + "dataset"] = CUSTOM
+    st.session_state[STATE] = replace(current_state(), dataset=CUSTOM)
+    note = f" {data.note}" if data.note else ""
+    st.session_state[_UPLOAD_MSG] = ("success", f"{f.name}: {len(data.y)} points, {data.n_classes} classes.{note}")
+
+
+# ----- the run ---------------------------------------------------------------------------------
+
+def ensure_run(state: PlaygroundState) -> PlaygroundRun:
+    """This session's run for these settings: new when the data or the network changed, else
+    the same run with the training settings applied (learning rate etc. change live)."""
+    st.session_state[STATE] = state
+    run = st.session_state.get(RUN)
+    custom = st.session_state.get(CUSTOM_DATA)
+    if run is None or run.needs_reset(state) or (state.dataset == CUSTOM and run.points.name != custom.name):
+        _new_run(state)
+    else:
+        before = run.state.train_config
+        run.update(state)
+        if run.diverged and state.train_config != before:
+            run.diverged = None  # new settings: let the user try again
+    return st.session_state[RUN]
+
+
+def _new_run(state: PlaygroundState) -> None:
+    st.session_state[RUN] = PlaygroundRun(state, st.session_state.get(CUSTOM_DATA))
+    st.session_state[PLAYING] = False
+    st.session_state[VIEW] = None
+    st.session_state.pop(W + "rewind", None)
+
+
+def _play() -> None:
+    st.session_state[PLAYING] = True
+    st.session_state.pop(W + "rewind", None)
+    st.session_state[_FRAMES] = (0, time.perf_counter())
+
+
+def _pause() -> None:
+    st.session_state[PLAYING] = False
+
+
+def _step() -> None:
+    st.session_state[PLAYING] = False
+    st.session_state.pop(W + "rewind", None)
+    try:
+        st.session_state[RUN].step(1)
+    except TrainingDiverged:
+        pass  # run.diverged holds the message; the page shows it
+
+
+def _reset() -> None:
+    _new_run(st.session_state[STATE])
+
+
+def controls(state: PlaygroundState, run: PlaygroundRun, present: bool) -> tuple[PlaygroundState, object]:
+    """Play/Pause, Step, Reset, a slot for the epoch counter, learning rate and speed.
+    Returns the state with those settings and the slot the live view writes the counter into."""
+    hide = state.hidden_control
+    playing = bool(st.session_state.get(PLAYING))
+    values = {}
+    cols = st.columns([3.0, 1.2, 2.2, 1.6], vertical_alignment="bottom", gap="medium")
+    with cols[0].container(horizontal=True, gap="small"):
+        if not hide("play"):
+            if playing:
+                st.button("Pause", icon=":material/pause:", on_click=_pause, type="primary", key=W + "pause")
+            else:
+                st.button("Play", icon=":material/play_arrow:", on_click=_play, type="primary", key=W + "play",
+                          disabled=run.diverged is not None)
+        if not hide("step"):
+            st.button("Step", icon=":material/skip_next:", on_click=_step, key=W + "step",
+                      disabled=run.diverged is not None, help="Train one epoch")
+        if not hide("reset"):
+            st.button("Reset", icon=":material/restart_alt:", on_click=_reset, key=W + "reset",
+                      help="Start again from the same random weights")
+    slot = cols[1].empty()
+    if not hide("lr"):
+        values["lr"] = cols[2].select_slider("Learning rate", _with_choice(LR_CHOICES, state.lr),
+                                             key=_seed("lr", state.lr), format_func=lambda v: f"{v:g}")
+    if not hide("speed"):
+        values["speed"] = cols[3].select_slider("Epochs per frame", _with_choice(SPEED_CHOICES, state.speed),
+                                                key=_seed("speed", state.speed),
+                                                help="Speed: how many epochs to train between two pictures")
+    return sanitize(replace(state, **values)), slot
+
+
+def divergence_message(run: PlaygroundRun) -> None:
+    if run.diverged:
+        st.error(run.diverged + " Press Reset (or choose a smaller learning rate to carry on).",
+                 icon=":material/error:")
+
+
+# ----- the live view ---------------------------------------------------------------------------
+
+def live_view(slot, present: bool) -> None:
+    """The charts, redrawn by a fragment: every FRAME_SECONDS while playing, else on demand."""
+    interval = FRAME_SECONDS if st.session_state.get(PLAYING) else None
+    st.fragment(_live_body, run_every=interval)(slot, present)
+
+
+def _select_neuron() -> None:
+    """Click on a neuron in the diagram: show it large (click it again to go back to the output)."""
+    event = st.session_state.get(W + "network") or {}
+    for p in ((event.get("selection") or {}).get("neuron") or []):
+        if "layer" in p and "index" in p:
+            chosen = (int(p["layer"]), int(p["index"]))
+            st.session_state[VIEW] = None if st.session_state.get(VIEW) == chosen else chosen
+            st.session_state[W + "view"] = _view_label(st.session_state[VIEW])
+            return
+
+
+def _view_label(view) -> str:
+    return "Output" if view is None else f"{view[0]}:{view[1]}"
+
+
+def _live_body(slot, present: bool) -> None:
+    run: PlaygroundRun = st.session_state[RUN]
+    state: PlaygroundState = st.session_state[STATE]
+    playing = bool(st.session_state.get(PLAYING))
+    if playing:
+        try:
+            run.step(state.speed)
+        except TrainingDiverged:
+            st.session_state[PLAYING] = False
+            st.rerun()  # the whole page: stops the timer and shows the message
+        n, t0 = st.session_state.get(_FRAMES, (0, time.perf_counter()))
+        st.session_state[_FRAMES] = (n + 1, t0)
+
+    left, right = st.columns([1.3, 1], gap="medium")
+    with right:
+        title_slot, plane_slot = st.empty(), st.empty()
+        state = _view_toggles(state)
+        # Which epoch to show: the latest, or the rewind slider's (only while paused).
+        shown = None
+        if not playing and run.epoch > 0 and not state.hidden_control("rewind"):
+            if st.session_state.get(W + "rewind", run.epoch) > run.epoch:
+                st.session_state[W + "rewind"] = run.epoch
+            _seed("rewind", run.epoch)
+            pick = st.slider("Rewind: show epoch", 0, run.epoch, key=W + "rewind",
+                             help="Snapshots of every epoch (thinned out in long runs): drag back to see the "
+                                  "boundary, the network and the curves at an earlier epoch. Play carries on "
+                                  "from the latest.")
+            shown = run.snapshots.nearest(pick) if pick < run.epoch else None
+    model = run.model_at(shown)
+    epoch = run.epoch if shown is None else shown
+    history = run.history
+    stats = history[-1] if shown is None else next((s for s in history if s.epoch == shown), history[-1])
+    slot.metric("Epoch", f"{epoch:,}" if epoch == run.epoch else f"{epoch:,} / {run.epoch:,}")
+
+    view = plane_view(model, state.features, RESOLUTION)
+    feature_labels = [FEATURE_LABELS[f] for f in state.features]
+    class_labels = _class_labels(run)
+    sizes = model.sizes
+    selected = st.session_state.get(VIEW)
+    if selected is not None and not (0 <= selected[0] < len(sizes) and 0 <= selected[1] < sizes[selected[0]]):
+        selected = st.session_state[VIEW] = None
+    tall = 470 if present else 400
+    with left:
+        st.vega_lite_chart(network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
+                           key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
+        curve_cols = st.columns(2, gap="small")
+        for col, metric in zip(curve_cols, ("loss", "accuracy")):
+            col.vega_lite_chart(curve_spec(history, metric, shown, present, height=200 if present else 170),
+                                key=W + metric, width="stretch")
+    with right:
+        at = f" at epoch {epoch:,}" if shown is not None else ""
+        size = 460 if present else 360
+        if selected is None:
+            title = "Output" + at
+            spec = boundary_spec(view.probs, run.points, state.show_test, state.discretize, class_labels,
+                                 present, size)
+        else:
+            layer, idx = selected
+            name = node_name(layer, idx, len(sizes) - 1, feature_labels, class_labels)
+            if layer == 0:
+                values, act = view.inputs[..., idx], "linear"
+            elif layer == len(sizes) - 1:
+                values, act = view.probs[..., idx], "sigmoid"
+            else:
+                values, act = view.hidden[layer - 1][..., idx], model.arch.activation
+            title = name + at
+            spec = neuron_spec(values, act, run.points, state.show_test, class_labels, present, size)
+        title_slot.markdown(_loss_line(title, stats))
+        plane_slot.vega_lite_chart(spec, key=W + "plane", width="stretch")
+        _view_picker(sizes, feature_labels, class_labels)
+
+
+def _view_toggles(state: PlaygroundState) -> PlaygroundState:
+    """Test points and discretize: inside the fragment, so a flip redraws only the charts."""
+    hide = state.hidden_control
+    values = {}
+    cols = st.columns(2)
+    if not hide("show_test"):
+        values["show_test"] = cols[0].toggle("Show test points", key=_seed("show_test", state.show_test))
+    if not hide("discretize"):
+        values["discretize"] = cols[1].toggle("Discretize output", key=_seed("discretize", state.discretize),
+                                              help="Only the predicted class, no confidence shading")
+    new = replace(state, **values)
+    if new != state:
+        st.session_state[STATE] = new
+        sync_url(new)
+    return new
+
+
+def _view_picker(sizes, feature_labels, class_labels) -> None:
+    """Which picture the big plot shows: the decision boundary or one neuron (also: click one)."""
+    n_layers = len(sizes) - 1
+    options = ["Output"] + [f"{l}:{i}" for l in range(n_layers + 1) for i in range(sizes[l])]
+
+    def label(o: str) -> str:
+        if o == "Output":
+            return "Decision boundary"
+        l, i = map(int, o.split(":"))
+        return node_name(l, i, n_layers, feature_labels, class_labels)
+
+    key = W + "view"
+    current = _view_label(st.session_state.get(VIEW))
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = current if current in options else "Output"
+    choice = st.selectbox("Large picture (or click a neuron in the diagram)", options, key=key, format_func=label)
+    st.session_state[VIEW] = None if choice == "Output" else tuple(map(int, choice.split(":")))
+
+
+def _class_labels(run: PlaygroundRun) -> list[str]:
+    custom = st.session_state.get(CUSTOM_DATA)
+    if run.state.dataset == CUSTOM and custom is not None and len(custom.labels) == run.points.n_classes:
+        return [f"label {c}" for c in custom.labels]
+    return [f"class {c}" for c in range(run.points.n_classes)]
+
+
+def _loss_line(title: str, stats) -> str:
+    """'**Output** · test loss 0.123 · training loss 0.101', TensorFlow Playground's headline."""
+    parts = [f"**{title}**"]
+    if stats.test_loss == stats.test_loss:  # NaN when there is no test set
+        parts.append(f"test loss **{stats.test_loss:.3f}**")
+    parts.append(f"training loss **{stats.train_loss:.3f}**")
+    acc = stats.test_acc if stats.test_acc == stats.test_acc else stats.train_acc
+    parts.append(f"accuracy **{acc:.0%}**")
+    return " \u00b7 ".join(parts)
