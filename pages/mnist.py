@@ -177,11 +177,15 @@ def live() -> None:
 live()
 
 # ----- data gallery --------------------------------------------------------------------------
-with st.expander(f"Sample digits from the {ui.LABELS[run.data_name]}", icon=":material/dataset:"):
-    shown = run.data
-    st.plotly_chart(gallery_figure(shown.x_train[:20], shown.y_train[:20], present=present), config=CONFIG, theme=None,
-                    key="mnist_gallery")
+@st.cache_resource(show_spinner=False)
+def gallery(name: str, present: bool):
+    """The first 20 training digits of a data set (the same for every session: built once)."""
+    data = ui.dataset(name)
+    return gallery_figure(data.x_train[:20], data.y_train[:20], present=present)
 
+
+with st.expander(f"Sample digits from the {ui.LABELS[run.data_name]}", icon=":material/dataset:"):
+    st.plotly_chart(gallery(run.data_name, present), config=CONFIG, theme=None, key="mnist_gallery")
 
 # ----- model file ----------------------------------------------------------------------------
 with st.expander("Model file: download this network, or upload one", icon=":material/save:"):
