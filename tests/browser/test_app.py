@@ -21,14 +21,22 @@ ROOT_FONT_PX_JS = "() => parseFloat(getComputedStyle(document.documentElement).f
 EPOCH = re.compile(r"Epoch ([0-9.]+)")
 
 
+SETTLED_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
+    === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"]')"""
+
+
 def wait_until_run_done(page: Page, timeout: float = 30_000) -> None:
-    """Wait for a title and for the page's script run to finish (Streamlit marks its root element)."""
+    """Wait for a title and for the page to settle: its script run finished (Streamlit marks its
+    root element), no placeholder skeleton left, and still so half a second later (a page may
+    rerun itself once right after loading)."""
     expect(page.locator("h1").first).to_be_visible(timeout=timeout)
     try:
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached",
-                               timeout=timeout)
+        for _ in range(2):
+            page.wait_for_function(SETTLED_JS, timeout=timeout)
+            page.wait_for_timeout(500)
+        page.wait_for_function(SETTLED_JS, timeout=timeout)
     except PlaywrightTimeout:
-        pytest.fail(f"{page.url}: the script run did not finish in {timeout / 1000:.0f} s")
+        pytest.fail(f"{page.url}: the page did not settle in {timeout / 1000:.0f} s")
 
 
 def open_page(page: Page, path: str) -> None:
@@ -67,7 +75,7 @@ def test_projector_mode_survives_links_and_switches_off(browser: Browser, base_u
 
         open_page(page, "/?present=1")  # a link on a slide: a new session, in projector mode
         assert page.evaluate(ROOT_FONT_PX_JS) > normal_px * 1.15
-        expect(page.get_by_test_id("stSidebar")).to_have_attribute("aria-expanded", "false")
+        expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
         page.screenshot(path=shots / "app-home-present.png")
 
         # Following a link keeps the mode, and the address bar says so (a copied link keeps it).
