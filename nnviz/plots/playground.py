@@ -65,15 +65,15 @@ def class_tint_rgb(p: np.ndarray, cls: int) -> np.ndarray:
 
 _DIV_POS = np.array([s for s, _ in DIVERGING])
 _DIV_RGB = np.array([_rgb(c) for _, c in DIVERGING])
-# The palette sampled at 256 levels: colouring is then one table lookup per pixel.
-_DIV_LUT = np.stack([np.interp(np.linspace(0, 1, 256), _DIV_POS, _DIV_RGB[:, c]) for c in range(3)],
+# The palette sampled at 255 levels (odd, so 0 is exactly white): one table lookup per pixel.
+_DIV_LUT = np.stack([np.interp(np.linspace(0, 1, 255), _DIV_POS, _DIV_RGB[:, c]) for c in range(3)],
                     axis=-1).round().astype(np.uint8)
 
 
 def diverging_rgb(values: np.ndarray) -> np.ndarray:
     """Values (...) in [-1, 1] -> the diverging palette (blue -1, white 0, red +1): (..., 3) uint8."""
     t = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0)
-    idx = np.rint((np.clip(t, -1, 1) + 1) * 127.5).astype(np.intp)
+    idx = np.rint((np.clip(t, -1, 1) + 1) * 127).astype(np.intp)
     return _DIV_LUT[idx]
 
 

@@ -402,9 +402,14 @@ def _view_picker(sizes, feature_labels, class_labels) -> None:
 
     key = W + "view"
     current = _view_label(st.session_state.get(VIEW))
-    if st.session_state.get(key) not in options:
+    if st.session_state.get(key) != current:
         st.session_state[key] = current if current in options else "Output"
-    choice = st.selectbox("Large picture (or click a neuron in the diagram)", options, key=key, format_func=label)
+    st.selectbox("Large picture (or click a neuron in the diagram)", options, key=key, format_func=label,
+                 on_change=_on_view_pick)
+
+
+def _on_view_pick() -> None:
+    choice = st.session_state.get(W + "view", "Output")
     st.session_state[VIEW] = None if choice == "Output" else tuple(map(int, choice.split(":")))
 
 
