@@ -224,9 +224,11 @@ def _loop_epochs(data: Dataset, work: dict, batch: int, seed: int):
     return epoch
 
 
-def _race(contenders: dict, repeats: int) -> dict:
+def _race(contenders: dict, repeats: int, settle: float = 0.0) -> dict:
     """Run every contender's epoch once to warm up, then `repeats` rounds, interleaved.
 
+    settle: seconds to wait before each epoch. With more than one thread, OpenBLAS's workers keep
+    spinning for ~0.1 s after a product, and would slow down whichever contender runs next.
     Returns name -> list of samples/s.
     """
     for epoch in contenders.values():
@@ -235,6 +237,7 @@ def _race(contenders: dict, repeats: int) -> dict:
     with _no_gc():
         for _ in range(repeats):
             for name, epoch in contenders.items():
+                time.sleep(settle)
                 runs[name].append(epoch())
     return runs
 
@@ -296,7 +299,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
             if torch is not None:
                 torch.set_num_threads(n_used or 1)
                 contenders["torch"] = _torch_epochs(torch, data, MAIN, batch, seed=0)
-            runs = _race(contenders, repeats)
+            runs = _race(contenders, repeats, settle=0.25 if (n_used or 1) > 1 and not quick else 0.0)
             for impl, values in runs.items():
                 records.append(common | {
                     "impl": impl, "sizes": MAIN["sizes"], "activation": MAIN["activation"], "loss": MAIN["loss"],
