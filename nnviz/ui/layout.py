@@ -24,6 +24,14 @@ _PRESENT_KEY = "nnviz_present"  # the truth; a non-widget key, so it survives pa
 _TOGGLE_KEY = "nnviz_present_toggle"  # the widget's key: Streamlit drops it on a page switch
 _COLLAPSED_KEY = "nnviz_present_collapsed"  # the sidebar was collapsed for this projector stint
 
+# Constant: Streamlit leaves 6rem above the title; on a 720-pixel-high projector that is a chart's
+# worth of height. Half of it keeps the title clear of the (transparent) header bar.
+_COMPACT_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+</style>
+"""
+
 # Constant (never user text): bigger root font (Streamlit sizes everything in rem), black text,
 # darker captions and widget labels, thicker focus outlines, less padding above the title.
 _PRESENT_CSS = """
@@ -33,7 +41,7 @@ html { font-size: 20px !important; }
 [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #222222 !important; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; color: #000000; }
 [data-testid="stMarkdownContainer"] p { line-height: 1.45; }
-[data-testid="stMainBlockContainer"] { padding-top: 4rem; padding-left: 2rem; padding-right: 2rem;
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-left: 2rem; padding-right: 2rem;
   max-width: 100%; }
 h1 { font-size: 2.2rem !important; padding-top: 0 !important; }
 button:focus-visible, input:focus-visible { outline: 3px solid #000000 !important; }
@@ -87,6 +95,7 @@ def page_header(title: str, caption: str | None = None) -> bool:
     """
     present = present_toggle()
     _sync_url(present)
+    st.html(_COMPACT_CSS)
     if present:
         if not st.session_state.get(_COLLAPSED_KEY):
             # Once per session (a link with ?present=1, or the toggle switched on): collapse the

@@ -1,0 +1,23 @@
+"""Cut the home page's card pictures (docs/cards/<page>.png) out of the README screenshots.
+
+    .venv/bin/python docs/make_cards.py
+
+The screenshots (docs/screenshots/<page>.png, 1280x720) are written by
+tests/browser/test_app.py; run it first. Each card is the page's main area below its title,
+scaled to 600 px wide: small enough to commit, large enough to read on the home page.
+"""
+from pathlib import Path
+
+from PIL import Image
+
+DOCS = Path(__file__).resolve().parent
+BOX = (330, 190, 1250, 700)  # left, top, right, bottom in a 1280x720 screenshot: right of the sidebar, below the title
+WIDTH = 600
+
+for name in ("playground", "mnist", "draw", "break"):
+    shot = Image.open(DOCS / "screenshots" / f"{name}.png").convert("RGB")
+    card = shot.crop(BOX)
+    card = card.resize((WIDTH, round(WIDTH * card.height / card.width)), Image.LANCZOS)
+    (DOCS / "cards").mkdir(exist_ok=True)
+    card.save(DOCS / "cards" / f"{name}.png", optimize=True)
+    print(f"docs/cards/{name}.png {card.size}")
