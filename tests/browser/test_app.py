@@ -39,6 +39,25 @@ def wait_until_run_done(page: Page, timeout: float = 30_000) -> None:
         pytest.fail(f"{page.url}: the page did not settle in {timeout / 1000:.0f} s")
 
 
+def _click_if_there(page: Page, name: str) -> bool:
+    button = page.get_by_role("button", name=name, exact=True)
+    if button.count() and button.first.is_enabled():
+        button.first.click()
+        return True
+    return False
+
+
+def stage_for_picture(page: Page, name: str) -> None:
+    """Put a page in a state worth a picture (a trained boundary, trained templates, a digit).
+    Best effort, not a test of the action: each page's own browser test checks that."""
+    if name in ("playground", "mnist") and _click_if_there(page, "Play" if name == "playground" else "Train"):
+        page.wait_for_timeout(4000)
+        _click_if_there(page, "Pause")
+    elif name == "draw":
+        _click_if_there(page, "Show me a test digit")
+    wait_until_run_done(page)
+
+
 def open_page(page: Page, path: str) -> None:
     page.goto(path)
     wait_until_run_done(page)
@@ -54,6 +73,8 @@ def test_every_page_loads_at_projector_sizes(browser: Browser, base_url: str, si
         for name, path in PAGES.items():
             open_page(page, path)
             if size == "720p":
+                stage_for_picture(page, name)
+                no_exception(page)
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=SCREENSHOTS / f"{name}.png")
             else:
