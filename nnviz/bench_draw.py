@@ -74,7 +74,7 @@ def run(n: int = 2000, seed: int = 0, model=None) -> dict:
     data = load_bundled()
     model = model if model is not None else train_default_model().model
     x, y = data.x_test[:n], data.y_test[:n]
-    mean = data.x_train.mean(axis=0)
+    mean = data.x_train[::31][:256]  # the reference digits of the page
     rng = np.random.default_rng(seed)
     ours, naive = np.empty((len(x), 784), np.float32), np.empty((len(x), 784), np.float32)
     t_pipe = []

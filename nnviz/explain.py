@@ -5,8 +5,8 @@ For a class c with score (logit) z_c(x):
   (< 0). For a network without hidden layers it is exactly x_i * W_ic, and the map sums to
   z_c - b_c; for a ReLU network without biases it also sums to z_c exactly.
 - the template of c: what c "looks for" everywhere, ink or not. Without hidden layers that is the
-  weight column W[:, c]; with hidden layers, the linear approximation dz_c/dx at a reference
-  input (the mean training digit), the network's effective weights around a typical digit.
+  weight column W[:, c]; with hidden layers, the network's effective weights dz_c/dx, averaged
+  over reference digits (the gradient at one digit is noisy; its mean over real digits is not).
 """
 from __future__ import annotations
 
@@ -36,11 +36,21 @@ def gradient_x_input(model: MLP, x: np.ndarray, cls: int) -> np.ndarray:
 
 
 def template(model: MLP, cls: int, reference: np.ndarray | None = None) -> np.ndarray:
-    """The weight template of class cls (n_in,): W[:, cls], or dz_cls/dx at `reference` (n_in,)."""
+    """The weight template of class cls (n_in,).
+
+    No hidden layer: W[:, cls]. Otherwise dz_cls/dx averaged over `reference`, one input (n_in,)
+    or several (k, n_in); without a reference, at the blank input. With several references, pixels
+    none of them inks are set to 0: the network never learned anything there (its weights are
+    still the random start), and showing that noise would mislead.
+    """
     if len(model.weights) == 1:
         return np.asarray(model.weights[0][:, cls]).copy()
-    ref = np.zeros(model.sizes[0], model.dtype) if reference is None else reference
-    return model.logit_gradient(np.asarray(ref, model.dtype).reshape(1, -1), cls)[0]
+    ref = np.zeros((1, model.sizes[0]), model.dtype) if reference is None else reference
+    ref = np.asarray(ref, model.dtype).reshape(-1, model.sizes[0])
+    t = model.logit_gradient(ref, cls).mean(axis=0)
+    if len(ref) > 1:
+        t[ref.max(axis=0) <= 0] = 0.0
+    return t
 
 
 def explain(model: MLP, x: np.ndarray, reference: np.ndarray | None = None) -> Explanation:

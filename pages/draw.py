@@ -24,7 +24,10 @@ st.caption(f":material/memory: {whose}: {trained.description}; "
            f"{trained.test_acc:.1%} right on the 2,000 held-out digits.")
 s = draw.state()
 
-col_draw, col_seen, col_pred = st.columns([1.05, 1, 1.15], gap="medium")
+# The canvas has a fixed pixel size: give it a fixed-width box; the rest wraps below it on a phone.
+row = st.container(horizontal=True, gap="medium")
+col_draw = row.container(width=draw.CANVAS_PX + 8)
+col_seen, col_pred = row.container().columns([1, 1.2], gap="medium")
 with col_draw:
     draw.canvas(stroke_width=st.session_state.get("draw_brush", 20))
     st.slider("Brush width (px)", 6, 40, 20, 2, key="draw_brush")
@@ -39,14 +42,14 @@ x = s["x"]
 result = None
 if x is not None:
     t0 = time.perf_counter()
-    result = explain(trained.model, x, draw.mean_digit())
+    result = explain(trained.model, x, draw.reference_digits())
     ms_explain = 1000 * (time.perf_counter() - t0)
     set_drawn_digit(x.astype("float32"))  # the Break page attacks the last digit shown here
 
 with col_seen:
     if x is not None:
-        st.plotly_chart(digit_figure(x, "What the network sees (28 x 28)", height=300, present=present),
-                        config={"displayModeBar": False})
+        st.markdown("**What the network sees** (28 x 28)")
+        st.plotly_chart(digit_figure(x, height=260, present=present), config={"displayModeBar": False})
         st.caption(s["caption"])
     else:
         st.markdown("**What the network sees (28 x 28)** appears here.")
@@ -70,13 +73,14 @@ if result is not None:
     st.subheader(f"Why {c}?", anchor=False)
     why_map, why_template, why_text = st.columns([1, 1, 1.15], gap="medium")
     with why_map:
-        st.plotly_chart(digit_figure(result.attribution, f"Ink that pushed for {c} (red) or against (blue)",
-                                     diverging=True, zmax=symmetric_range(result.attribution), height=300,
-                                     present=present), config={"displayModeBar": False})
+        st.markdown(f"**Ink that pushed for {c}** (red) **or against** (blue)")
+        st.plotly_chart(digit_figure(result.attribution, diverging=True, zmax=symmetric_range(result.attribution),
+                                     height=260, present=present), config={"displayModeBar": False})
     with why_template:
-        kind = "weights" if len(trained.model.weights) == 1 else "effective weights at the mean digit"
-        st.plotly_chart(digit_figure(result.template, f"What {c} looks for ({kind})", diverging=True,
-                                     height=300, present=present), config={"displayModeBar": False})
+        kind = "its weights" if len(trained.model.weights) == 1 else "effective weights, mean over digits"
+        st.markdown(f"**What {c} looks for** ({kind})")
+        st.plotly_chart(digit_figure(result.template, diverging=True, height=260, present=present),
+                        config={"displayModeBar": False})
     with why_text:
         st.markdown(
             f"The left map is **gradient x input**: each inked pixel times how much it raises the score "

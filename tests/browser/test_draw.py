@@ -1,0 +1,101 @@
+"""Draw page in a real browser: draw digits with the mouse on the real canvas, read the prediction."""
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import no_exception
+
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+NOTES_SHOTS = Path("/work/notes/shots")
+
+
+def stroke(page: Page, points, steps: int = 3) -> None:
+    """One pen stroke through points given in canvas pixels (0..280)."""
+    box = page.locator(CANVAS).bounding_box()
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y, steps=steps)
+    page.mouse.up()
+
+
+def prediction(page: Page, timeout: float = 15_000) -> str:
+    """The text of the prediction container once it is there (it begins with the digit)."""
+    box = page.locator(".st-key-prediction")
+    expect(box).to_be_visible(timeout=timeout)
+    return box.inner_text().strip()
+
+
+def wait_prediction(page: Page, digit: str, timeout: float = 15_000) -> float:
+    t0 = time.perf_counter()
+    expect(page.locator(".st-key-prediction")).to_have_text(re.compile(rf"^\s*{digit}(?!\d)"), timeout=timeout)
+    return time.perf_counter() - t0
+
+
+def open_draw(page: Page) -> None:
+    """Open /draw. "/" first: until some run of app.py has called st.navigation, Streamlit treats
+    the pages/ folder as a v1 multipage app and would run pages/draw.py without app.py."""
+    page.goto("/")
+    expect(page.locator("h1").first).to_be_visible(timeout=120_000)
+    page.goto("/draw")
+    expect(page.locator(CANVAS)).to_be_visible(timeout=120_000)  # first use trains the default model
+
+
+def save(page: Page, shots: Path, name: str) -> None:
+    page.mouse.move(2, 2)  # away from the canvas: its hover toolbar hides
+    path = shots / name
+    page.screenshot(path=path, full_page=False)
+    try:
+        NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, NOTES_SHOTS / name)
+    except OSError:
+        pass
+
+
+@pytest.mark.timeout(240)
+def test_draw_one_then_seven_with_the_mouse(page: Page, shots: Path):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_draw(page)
+    expect(page.get_by_text(re.compile("Draw a digit on the black square"))).to_be_visible()
+    save(page, shots, "draw-empty-1280.png")
+
+    # A small "1", drawn high up and to the left: a whole-canvas resize would miss it.
+    stroke(page, [(70, 30), (72, 70), (73, 110), (74, 140)])
+    latency = wait_prediction(page, "1")
+    text = prediction(page)
+    assert re.match(r"^1(?!\d)", text), text
+    assert "%" in text  # how sure it is
+    no_exception(page)
+    save(page, shots, "draw-one-1280.png")
+
+    # Clear, then a "7" drawn large in the middle.
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator(".st-key-prediction")).to_have_count(0, timeout=15_000)
+    expect(page.locator(CANVAS)).to_be_visible(timeout=15_000)
+    stroke(page, [(70, 60), (140, 60), (210, 60), (180, 130), (150, 200), (130, 250)])
+    wait_prediction(page, "7")
+    no_exception(page)
+    save(page, shots, "draw-seven-1280.png")
+    print(f"mouse-up to prediction on screen: {latency:.2f} s")
+
+
+@pytest.mark.timeout(240)
+def test_zero_on_a_phone_and_test_digit(page: Page, shots: Path):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_draw(page)
+    # A "0": an oval in 24 steps.
+    import math
+    pts = [(140 + 55 * math.sin(2 * math.pi * t / 24), 140 - 85 * math.cos(2 * math.pi * t / 24)) for t in range(26)]
+    stroke(page, pts, steps=2)
+    wait_prediction(page, "0")
+    no_exception(page)
+    save(page, shots, "draw-zero-phone.png")
+    page.get_by_role("button", name="Show me a test digit").click()
+    expect(page.get_by_text(re.compile(r"Held-out MNIST digit #\d+"))).to_be_visible(timeout=15_000)
+    assert re.match(r"^\d(?!\d)", prediction(page))
+    no_exception(page)

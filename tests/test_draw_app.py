@@ -1,0 +1,94 @@
+"""The Draw page without a browser (AppTest): a drawing injected as the canvas's value."""
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "draw.py")
+CANVAS_KEY = "draw_canvas_0"
+
+
+def drawing(draw_fn) -> dict:
+    """What the canvas component stores: Fabric.js objects and the RGBA PNG it rendered (white on black)."""
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    draw_fn(ImageDraw.Draw(img))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+
+
+def one(d):  # a small "1" high up on the left: a naive resize would misread it
+    d.line([(60, 20), (60, 120)], fill="white", width=12)
+
+
+def zero(d):
+    d.ellipse((90, 60, 190, 220), outline="white", width=16)
+
+
+def seven(d):
+    d.line([(80, 60), (200, 60), (120, 230)], fill="white", width=16, joint="curve")
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not app.exception
+    return app
+
+
+def predicted(app) -> str | None:
+    return app.header[0].value if len(app.header) else None
+
+
+def test_empty_canvas_asks_for_a_digit(at):
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert predicted(at) is None
+    assert any("held-out digits" in c.value for c in at.caption)  # which model, and how good
+
+
+@pytest.mark.parametrize("fn, digit", [(one, "1"), (zero, "0"), (seven, "7")])
+def test_drawing_is_predicted_and_handed_to_the_break_page(at, fn, digit):
+    at.session_state[CANVAS_KEY] = drawing(fn)
+    at.run()
+    assert not at.exception and not at.error
+    assert predicted(at) == digit
+    x = at.session_state["nnviz_drawn_digit"]
+    assert x.shape == (784,) and x.max() == pytest.approx(1.0)
+    assert len(at.get("plotly_chart")) == 4  # input, probabilities, attribution, template
+    assert any("Why" in h.value for h in at.subheader)
+    timing = [c.value for c in at.caption if "to prediction on the server" in c.value]
+    assert timing and float(timing[0].split("server: ")[1].split(" ms")[0]) < 1000
+
+
+def test_test_digit_button_and_clear(at):
+    at.button[2].click().run()  # "Show me a test digit"
+    assert at.button[2].label == "Show me a test digit"
+    caption = next(c.value for c in at.caption if "Held-out MNIST digit" in c.value)
+    x = at.session_state["nnviz_drawn_digit"]
+    from nnviz.ui.session import default_model
+    model = default_model().model  # the page's own model, from the cache (no second training)
+    assert predicted(at) == str(int(model.predict(x[None])[0]))
+    assert "true label" in caption
+    at.button[1].click().run()  # Clear
+    assert predicted(at) is None and any("Draw a digit" in i.value for i in at.info)
+
+
+def test_unreadable_canvas_picture_gives_a_message_not_a_traceback(at):
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "path"}]},
+                                                "data": "data:image/png;base64,AAAA"}}
+    at.run()
+    assert not at.exception
+    assert at.error and predicted(at) is None
+
+
+def test_no_strokes_means_empty_even_with_a_picture(at):
+    state = drawing(one)
+    state["drawing"]["raw"]["objects"] = []  # the canvas after Reset: a black picture, no objects
+    at.session_state[CANVAS_KEY] = state
+    at.run()
+    assert predicted(at) is None and any("Draw a digit" in i.value for i in at.info)
