@@ -3,7 +3,7 @@
     .venv/bin/python docs/make_cards.py
 
 The screenshots (docs/screenshots/<page>.png, 1280x720) are written by
-tests/browser/test_app.py; run it first. Each card is the page's main area below its title,
+tests/browser/test_app.py; run it first. Each card is a 16:9 part of the page's main area below its title,
 scaled to 600 px wide: small enough to commit, large enough to read on the home page.
 """
 from pathlib import Path
@@ -11,12 +11,15 @@ from pathlib import Path
 from PIL import Image
 
 DOCS = Path(__file__).resolve().parent
-BOX = (330, 190, 1250, 700)  # left, top, right, bottom in a 1280x720 screenshot: right of the sidebar, below the title
+# left, top, right, bottom in a 1280x720 screenshot: right of the sidebar, below the title,
+# all 820x460 (16:9) so the cards line up on the home page.
+BOXES = {"playground": (380, 250, 1200, 710), "mnist": (380, 260, 1200, 720),
+         "draw": (380, 230, 1200, 690), "break": (380, 260, 1200, 720)}
 WIDTH = 600
 
-for name in ("playground", "mnist", "draw", "break"):
+for name, box in BOXES.items():
     shot = Image.open(DOCS / "screenshots" / f"{name}.png").convert("RGB")
-    card = shot.crop(BOX)
+    card = shot.crop(box)
     card = card.resize((WIDTH, round(WIDTH * card.height / card.width)), Image.LANCZOS)
     (DOCS / "cards").mkdir(exist_ok=True)
     card.save(DOCS / "cards" / f"{name}.png", optimize=True)
