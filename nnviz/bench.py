@@ -275,16 +275,26 @@ def _import_torch(wanted: bool):
 
 
 def measure(quick: bool = False, repeats: int | None = None, n_threads: int | None = None,
-            use_torch: bool = True) -> list[dict]:
-    """Run the whole benchmark; returns the records (environment first, targets last)."""
+            use_torch: bool = True, emit=None) -> list[dict]:
+    """Run the whole benchmark; returns the records (environment first, targets last).
+
+    emit(record), if given, is called with each record as soon as it is measured.
+    """
     repeats = repeats or (1 if quick else 5)
     data = load_bundled()
     if quick:  # a few hundred digits: every code path, in about a second
         data = Dataset(data.x_train[:256], data.y_train[:256], data.x_test[:64], data.y_test[:64],
                        data.n_classes, data.name + "[:256]")
     torch = _import_torch(use_torch)
-    records = [environment(torch) | {"repeats": repeats, "statistic": "median", "quick": quick,
-                                     "train_samples": len(data.x_train)}]
+    records = []
+
+    def add(record: dict) -> None:
+        records.append(record)
+        if emit is not None:
+            emit(record)
+
+    add(environment(torch) | {"repeats": repeats, "statistic": "median", "quick": quick,
+                              "train_samples": len(data.x_train)})
     common = {"metric": "train_samples_per_s", "statistic": "median"}
     torch_threads = torch.get_num_threads() if torch is not None else None
     forced = threads.BlasLimit(n_threads)
@@ -301,7 +311,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
                 contenders["torch"] = _torch_epochs(torch, data, MAIN, batch, seed=0)
             runs = _race(contenders, repeats, settle=0.25 if (n_used or 1) > 1 and not quick else 0.0)
             for impl, values in runs.items():
-                records.append(common | {
+                add(common | {
                     "impl": impl, "sizes": MAIN["sizes"], "activation": MAIN["activation"], "loss": MAIN["loss"],
                     "batch_size": batch, "dtype": "float32", "threads": n_used,
                     "samples_per_s": float(np.median(values)), "runs": [round(v, 1) for v in values]})
@@ -311,7 +321,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
             runs = _race({"nnviz": _nnviz_epochs(data, SEED, 10, seed=0),
                           "loop": _loop_epochs(data, SEED, 10, seed=0)}, repeats)
         for impl, values in runs.items():
-            records.append(common | {
+            add(common | {
                 "impl": impl, "sizes": SEED["sizes"], "activation": SEED["activation"], "loss": SEED["loss"],
                 "batch_size": 10, "dtype": "float32" if impl == "nnviz" else "float64", "threads": n_used,
                 "samples_per_s": float(np.median(values)), "runs": [round(v, 1) for v in values]})
@@ -322,20 +332,20 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
             digit_model = MLP.create(MAIN["sizes"], "relu", rng=rng)
             digit = np.array(data.x_test[:1])  # (1, 784)
             times = _call_times(lambda: digit_model.predict_proba(digit), 200 if quick else 5000)
-            records.append(_latency("latency_one_digit", MAIN["sizes"], "relu", 1, n_used, times))
+            add(_latency("latency_one_digit", MAIN["sizes"], "relu", 1, n_used, times))
             toy = MLP.create(GRID_SIZES, "tanh", rng=rng)
             axis = np.linspace(-1.6, 1.6, GRID, dtype=np.float32)
             xx, yy = np.meshgrid(axis, axis)
             grid = np.column_stack([xx.ravel(), yy.ravel()])  # (40000, 2)
             times = _call_times(lambda: toy.predict_proba(grid), 20 if quick else 500)
-            records.append(_latency(f"grid_{GRID}x{GRID}", GRID_SIZES, "tanh", len(grid), n_used, times))
+            add(_latency(f"grid_{GRID}x{GRID}", GRID_SIZES, "tanh", len(grid), n_used, times))
             times = _call_times(lambda: toy.forward(grid, all_layers=True), 10 if quick else 200)
-            records.append(_latency(f"grid_{GRID}x{GRID}_all_layers", GRID_SIZES, "tanh", len(grid), n_used, times))
+            add(_latency(f"grid_{GRID}x{GRID}_all_layers", GRID_SIZES, "tanh", len(grid), n_used, times))
     finally:
         forced.restore()
         if torch is not None:
             torch.set_num_threads(torch_threads)
-    records.append(_check_targets(records))
+    add(_check_targets(records))
     return records
 
 
@@ -434,11 +444,12 @@ def _table(records: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print a table (or JSON lines). Returns the exit status."""
-    records = measure(quick=args.quick, repeats=args.repeats, n_threads=args.threads, use_torch=not args.no_torch)
-    if args.json:
-        for r in records:
-            print(json.dumps(r), flush=True)
-    else:
+    def print_json(record: dict) -> None:
+        print(json.dumps(record), flush=True)
+
+    records = measure(quick=args.quick, repeats=args.repeats, n_threads=args.threads,
+                      use_torch=not args.no_torch, emit=print_json if args.json else None)
+    if not args.json:
         print(_table(records), flush=True)
     return 0
 
