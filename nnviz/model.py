@@ -14,9 +14,10 @@ import numpy as np
 from . import functions as F
 
 INITIALISERS = ("normal", "glorot", "he")
-# A forward pass writes its hidden layers into reused buffers when they hold at least this many
+# A forward pass writes its hidden layers into reused buffers when they hold at least SCRATCH_MIN
 # numbers: fresh arrays that large cost page faults (a 200x200 grid: ~1 ms more for a 2-8-8-2 net).
-SCRATCH_MIN, SCRATCH_MAX = 1 << 14, 1 << 22
+# Up to SCRATCH_MAX numbers a layer (2 MB in float32), so a model never keeps much memory.
+SCRATCH_MIN, SCRATCH_MAX = 1 << 14, 1 << 19
 
 
 @dataclass(frozen=True)
