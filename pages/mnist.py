@@ -107,6 +107,12 @@ if changed:
             + ". Press Reset to build a new network with them.", icon=":material/restart_alt:")
 
 
+def chart(fig, key: str) -> None:
+    """A Plotly chart in a container with a stable key (class st-key-<key>_box: tests find it)."""
+    with st.container(key=f"{key}_box"):
+        st.plotly_chart(fig, config=CONFIG, theme=None, key=key)
+
+
 # ----- live pictures -------------------------------------------------------------------------
 def status_line(run: ui.Run) -> str:
     """'**Epoch 3 of 10** (training) · **test accuracy 91.2%** · train accuracy 91.9% · 0.05 s per epoch'."""
@@ -133,35 +139,31 @@ def draw(run: ui.Run) -> None:
     with left:
         if no_hidden:
             st.subheader("Weights into each output", help="Output neuron c scores an image by the sum of pixel x weight; its 784 weights, drawn as a 28x28 picture, are its template of digit c.")
-            st.plotly_chart(template_figure(output_templates(model), present=present), config=CONFIG, theme=None,
-                            key="mnist_templates")
+            chart(template_figure(output_templates(model), present=present), "mnist_templates")
         else:
             st.subheader("Effective template of each digit")
             st.caption("The gradient of the digit's score with respect to the pixels, at the mean training "
                        "image: red pixels, inked more, raise the score; blue ones lower it.")
-            st.plotly_chart(template_figure(effective_templates(model, run.mean_image), present=present),
-                            config=CONFIG, theme=None, key="mnist_templates")
+            chart(template_figure(effective_templates(model, run.mean_image), present=present), "mnist_templates")
     with right:
         st.subheader("Loss and accuracy")
-        st.plotly_chart(training_curves(run.curve, present=present, height=250 if present else 300,
-                                        max_epochs=max(run.target_epoch, run.epoch, 1)),
-                        config=CONFIG, theme=None, key="mnist_curves")
+        chart(training_curves(run.curve, present=present, height=250 if present else 300,
+                                        max_epochs=max(run.target_epoch, run.epoch, 1)), "mnist_curves")
     if not no_hidden:
         n = min(HIDDEN_SHOWN, model.sizes[1])
         st.subheader(f"First hidden layer: weights into neurons 1-{n} (of {model.sizes[1]})")
-        st.plotly_chart(hidden_weights_figure(first_layer_images(model, n), cols=10, present=present),
-                        config=CONFIG, theme=None, key="mnist_hidden")
+        chart(hidden_weights_figure(first_layer_images(model, n), cols=10, present=present), "mnist_hidden")
     c1, c2 = st.columns([1, 1.5], gap="medium")
     with c1:
         st.subheader("Confusion matrix", help="Rows: the true digit; columns: the network's answer, on the test digits.")
         cm = confusion_matrix(data.y_test, probs.argmax(axis=1), 10)
-        st.plotly_chart(confusion_figure(cm, present=present), config=CONFIG, theme=None, key="mnist_confusion")
+        chart(confusion_figure(cm, present=present), "mnist_confusion")
     with c2:
         st.subheader("Most confident mistakes", help="Test digits the network gets wrong, the surest first: "
                      "true digit \u2192 its answer \u00b7 the probability it gave that answer.")
         m = confident_mistakes(probs, data.y_test, limit=10)
-        st.plotly_chart(mistakes_figure(data.x_test[m.index], m.true, m.predicted, m.confidence,
-                                        present=present), config=CONFIG, theme=None, key="mnist_mistakes")
+        chart(mistakes_figure(data.x_test[m.index], m.true, m.predicted, m.confidence,
+                                        present=present), "mnist_mistakes")
 
 
 @st.fragment(run_every=TICK_S if run.running else None)
@@ -185,7 +187,7 @@ def gallery(name: str, present: bool):
 
 
 with st.expander(f"Sample digits from the {ui.LABELS[run.data_name]}", icon=":material/dataset:"):
-    st.plotly_chart(gallery(run.data_name, present), config=CONFIG, theme=None, key="mnist_gallery")
+    chart(gallery(run.data_name, present), "mnist_gallery")
 
 # ----- model file ----------------------------------------------------------------------------
 with st.expander("Model file: download this network, or upload one", icon=":material/save:"):
