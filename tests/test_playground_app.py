@@ -141,3 +141,18 @@ def test_neuron_picked_large():
     assert_clean(at)
     assert at.session_state["pg_view"] == (1, 0)
     assert any("Hidden layer 1, neuron 1" in m.value for m in at.markdown)
+
+
+def test_the_run_and_settings_survive_a_page_switch():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/playground.py").run()
+    assert_clean(at)
+    at.selectbox(key="pg_w_dataset").set_value("xor").run()
+    for _ in range(3):
+        at.button(key="pg_w_step").click().run()
+    assert run_of(at).epoch == 3
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/playground.py").run()
+    assert_clean(at)
+    assert run_of(at).epoch == 3 and at.session_state["pg_state"].dataset == "xor"
+    assert at.selectbox(key="pg_w_dataset").value == "xor"  # widget re-seeded from our own key

@@ -378,7 +378,7 @@ def curve_spec(history: Sequence[EpochStats], metric: str = "loss", marker_epoch
              "encoding": {"x": x, "y": y,
                           "color": {"field": "set", "type": "nominal", "title": None,
                                     "scale": {"domain": ["train", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]},
-                                    "legend": {"orient": "top-right", "direction": "horizontal", "fillColor": "white"}},
+                                    "legend": {"orient": "top", "direction": "horizontal"}},
                           "strokeDash": {"field": "set", "type": "nominal", "legend": None,
                                          "scale": {"domain": ["train", "test"], "range": [[1, 0], [6, 3]]}},
                           "tooltip": [{"field": "set"}, {"field": "epoch", "format": ",.0f"},

@@ -315,7 +315,7 @@ def _live_body(slot, present: bool) -> None:
 
     left, right = st.columns([1.3, 1], gap="medium")
     with right:
-        title_slot, plane_slot = st.empty(), st.empty()
+        title_slot, plane_slot = st.empty(), st.container(key="pg_plane_box")  # keys: hooks for browser tests
         state = _view_toggles(state)
         # Which epoch to show: the latest, or the rewind slider's (only while paused).
         shown = None
@@ -345,10 +345,10 @@ def _live_body(slot, present: bool) -> None:
     with left:
         st.vega_lite_chart(network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
                            key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
-        curve_cols = st.columns(2, gap="small")
+        curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")
         for col, metric in zip(curve_cols, ("loss", "accuracy")):
             col.vega_lite_chart(curve_spec(history, metric, shown, present, height=200 if present else 170),
-                                key=W + metric, width="stretch")
+                                width="stretch")
     with right:
         at = f" at epoch {epoch:,}" if shown is not None else ""
         size = 460 if present else 360
@@ -368,7 +368,7 @@ def _live_body(slot, present: bool) -> None:
             title = name + at
             spec = neuron_spec(values, act, run.points, state.show_test, class_labels, present, size)
         title_slot.markdown(_loss_line(title, stats))
-        plane_slot.vega_lite_chart(spec, key=W + "plane", width="stretch")
+        plane_slot.vega_lite_chart(spec, width="stretch")
         _view_picker(sizes, feature_labels, class_labels)
 
 

@@ -1,0 +1,107 @@
+"""The Playground in a real browser: Play redraws the boundary frame after frame (in place, no
+remount), Pause stops it; a bad CSV gets a message. Screenshots at 1280x720 and 1920x1080 go to
+tests/browser/shots/playground-*.png; the measured frame rate to playground-fps.txt."""
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import no_exception
+
+pytestmark = pytest.mark.timeout(120)
+
+EPOCH_JS = "() => { const e = document.querySelector('[data-testid=stMetricValue]'); return e ? e.innerText : ''; }"
+# The decision-boundary picture: an <image> in the plane chart's SVG; its PNG changes every frame.
+PICTURE_JS = "() => { const i = document.querySelector('.st-key-pg_plane_box svg image'); " \
+             "return i ? (i.getAttribute('href') || '') : ''; }"
+# Frames counted in the page: every change of the epoch counter (no polling from Python).
+COUNT_JS = """() => { window.__pgFrames = 0; let last = null;
+  new MutationObserver(() => { const e = document.querySelector('[data-testid=stMetricValue]');
+    const t = e && e.innerText; if (t && t !== last) { last = t; window.__pgFrames++; } })
+  .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+# Tag the live charts' SVG roots: a chart that was mounted afresh would lose its tag.
+TAG_JS = "() => document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks')" \
+         ".forEach((s, i) => s.dataset.pgTag = 'live' + i)"
+TAGGED_JS = "() => [...document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks')]" \
+            ".filter(s => s.dataset.pgTag).length"
+
+
+def epoch(page: Page) -> int:
+    return int(re.sub(r"\D", "", page.evaluate(EPOCH_JS).split("/")[0]) or -1)
+
+
+def open_playground(page: Page, width: int = 1280, height: int = 720) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("playground")
+    expect(page.get_by_role("heading", name="Playground")).to_be_visible(timeout=30_000)
+    page.wait_for_function(f"() => ({PICTURE_JS})().startsWith('data:image/png')", timeout=30_000)
+
+
+def test_play_redraws_the_boundary_frame_after_frame_and_pause_stops(page: Page, shots):
+    open_playground(page)
+    page.mouse.move(5, 5)
+    page.screenshot(path=shots / "playground-1280x720.png")
+    assert epoch(page) == 0
+    page.evaluate(COUNT_JS)
+    page.get_by_role("button", name="Play", exact=True).click()
+    # Epoch 2 comes with the full rerun that Play causes; from epoch 4 on, frames are fragment runs.
+    page.wait_for_function(f"() => parseInt(({EPOCH_JS})()) >= 4", timeout=20_000)
+    page.evaluate(TAG_JS)
+    n_tagged = page.evaluate(TAGGED_JS)
+    assert n_tagged >= 4  # network, loss, accuracy, boundary
+
+    # Frame after frame: the epoch grows and the boundary picture changes.
+    pictures, epochs = [], []
+    frames0, t0 = page.evaluate("window.__pgFrames"), time.perf_counter()
+    for _ in range(6):
+        page.wait_for_timeout(600)
+        pictures.append(page.evaluate(PICTURE_JS))
+        epochs.append(epoch(page))
+    seconds = time.perf_counter() - t0
+    frames = page.evaluate("window.__pgFrames") - frames0
+    fps = frames / seconds
+    (shots / "playground-fps.txt").write_text(
+        f"{fps:.2f} frames per second while playing ({frames} frames in {seconds:.1f} s, "
+        f"viewport 1280x720, default network)\n")
+    print(f"\nPlayground: {fps:.2f} frames/s")
+    assert epochs == sorted(epochs) and epochs[-1] > epochs[0], epochs
+    assert len(set(pictures)) >= 3, "the boundary did not change between frames"
+    assert fps >= 0.8  # the target is >= 4 on an idle machine; this only catches a stalled timer
+    # Redrawn in place: the same chart elements throughout (no remount, no blank flash).
+    assert page.evaluate(TAGGED_JS) == n_tagged
+    page.screenshot(path=shots / "playground-playing-1280x720.png")
+
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    page.wait_for_timeout(500)
+    frozen, picture = epoch(page), page.evaluate(PICTURE_JS)
+    page.wait_for_timeout(1500)
+    assert epoch(page) == frozen and page.evaluate(PICTURE_JS) == picture
+    # Rewind slider appears once paused.
+    expect(page.get_by_text("Rewind: show epoch")).to_be_visible()
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_timeout(800)
+    page.mouse.move(5, 5)
+    page.screenshot(path=shots / "playground-1920x1080.png")
+    no_exception(page)
+
+
+def test_csv_upload_good_then_bad_keeps_the_data(page: Page, shots, tmp_path):
+    open_playground(page, 1280, 900)
+    good = tmp_path / "ring.csv"
+    good.write_text("x1,x2,label\n" + "".join(
+        f"{0.3 * (i % 7) - 0.9},{0.3 * (i // 7) - 0.9},{int(((i % 7) - 3) ** 2 + ((i // 7) - 3) ** 2 > 4)}\n"
+        for i in range(49)))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n1,2,0\n3,oops,1\n4,4,1\n5,5,0\n")
+    uploader = page.locator(".st-key-pg_w_upload input[type=file]")
+    uploader.set_input_files(str(good))
+    expect(page.get_by_text(re.compile(r"ring\.csv: 49 points, 2 classes"))).to_be_visible(timeout=20_000)
+    expect(page.locator(".st-key-pg_w_dataset input")).to_have_value("Uploaded CSV")
+    uploader.set_input_files(str(bad))
+    expect(page.get_by_text(re.compile(r"bad\.csv: .*'oops' is not a number.*previous data stays"))) \
+        .to_be_visible(timeout=20_000)
+    expect(page.locator(".st-key-pg_w_dataset input")).to_have_value("Uploaded CSV")
+    page.screenshot(path=shots / "playground-csv.png")
+    no_exception(page)
