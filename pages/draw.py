@@ -14,6 +14,10 @@ st.html("""<style>
 .st-key-prediction h2 { font-size: 7.5rem !important; line-height: 1 !important; padding: 0 !important;
   font-weight: 800 !important; }
 .st-key-prediction [data-testid="stMarkdownContainer"] p { font-size: 1.35rem; }
+@media (max-width: 700px) {  /* a phone: the answer right under the canvas, the 28x28 picture after it */
+  .st-key-draw_input, div:has(> .st-key-draw_input) { width: 100% !important; flex: 1 1 100% !important; }
+  .st-key-draw_pred, div:has(> .st-key-draw_pred) { order: 1; flex: 1 1 100% !important; }
+  .st-key-draw_seen, div:has(> .st-key-draw_seen) { order: 2; flex: 1 1 100% !important; } }
 </style>""")
 
 present = page_header("Draw a digit", "White ink on the black square, with the mouse or a finger. "
@@ -26,15 +30,20 @@ s = draw.state()
 
 # The canvas has a fixed pixel size: give it a fixed-width box; the rest wraps below it on a phone.
 row = st.container(horizontal=True, gap="medium")
-col_draw = row.container(width=draw.CANVAS_PX + 8)
-col_seen, col_pred = row.container().columns([1, 1.2], gap="medium")
+col_draw = row.container(width=draw.CANVAS_PX + 24, key="draw_input")  # canvas + a row of 3 buttons
+col_seen = row.container(key="draw_seen")
+col_pred = row.container(key="draw_pred")
 with col_draw:
     draw.canvas(stroke_width=st.session_state.get("draw_brush", 20))
-    st.slider("Brush width (px)", 6, 40, 20, 2, key="draw_brush")
     with st.container(horizontal=True):
         st.button("Undo", icon=":material/undo:", on_click=draw.undo, disabled=not s["objects"])
         st.button("Clear", icon=":material/delete:", on_click=draw.clear)
-        st.button("Show me a test digit", icon=":material/casino:", on_click=draw.show_test_digit)
+        with st.popover("Brush", icon=":material/brush:"):
+            st.slider("Brush width (px)", 6, 40, 20, 2, key="draw_brush")
+    st.button("Show me a test digit", icon=":material/casino:", on_click=draw.show_test_digit)
+
+seen_view = col_seen.container()  # filled below, once the input is known; the uploader under it
+with col_seen:  # read before the view is computed: a new photo becomes the input of this very run
     with st.expander("Upload a photo of a digit", icon=":material/photo_camera:"):
         draw.photo_uploader()
 
@@ -46,7 +55,7 @@ if x is not None:
     ms_explain = 1000 * (time.perf_counter() - t0)
     set_drawn_digit(x.astype("float32"))  # the Break page attacks the last digit shown here
 
-with col_seen:
+with seen_view:
     if x is not None:
         st.markdown("**What the network sees** (28 x 28)")
         st.plotly_chart(digit_figure(x, height=260, present=present), config={"displayModeBar": False})
