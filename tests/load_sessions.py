@@ -37,6 +37,7 @@ from playwright.async_api import async_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # nnviz, when run as a script from anywhere
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -230,13 +231,69 @@ def report(r: dict) -> str:
     return "\n".join(lines)
 
 
+def deep_bytes(obj, seen: set[int]) -> int:
+    """Bytes held by obj and everything it references, each object once; code (modules, classes,
+    functions) and whatever is already in `seen` (the shared, cached data) count as nothing."""
+    import types
+
+    import numpy as np
+    if id(obj) in seen or isinstance(obj, (types.ModuleType, type, types.FunctionType,
+                                           types.BuiltinFunctionType, types.MethodType)):
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        own = sys.getsizeof(obj) - (obj.nbytes if obj.base is None else 0)
+        return own + (obj.nbytes if obj.base is None else deep_bytes(obj.base, seen))
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(deep_bytes(k, seen) + deep_bytes(v, seen) for k, v in obj.items())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        size += sum(deep_bytes(v, seen) for v in obj)
+    elif isinstance(obj, types.GeneratorType) and obj.gi_frame is not None:
+        size += sum(deep_bytes(v, seen) for v in obj.gi_frame.f_locals.values())
+    if hasattr(obj, "__dict__"):
+        size += deep_bytes(vars(obj), seen)
+    for slot in getattr(type(obj), "__slots__", ()):
+        if isinstance(slot, str) and hasattr(obj, slot):
+            size += deep_bytes(getattr(obj, slot), seen)
+    return size
+
+
+def session_memory(frames: int = 40) -> dict:
+    """What one session holds (its st.session_state, deep, without the shared cached data), after
+    playing `frames` frames on /playground and training on /mnist, measured in-process (AppTest)."""
+    from streamlit.testing.v1 import AppTest
+
+    from nnviz.ui.session import bundled_digits, default_model
+    shared: set[int] = set()
+    deep_bytes([bundled_digits(), default_model()], shared)  # read-only, one copy per server
+    out = {}
+    for page, button in (("pages/playground.py", "Play"), ("pages/mnist.py", "Train")):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at.switch_page(page).run()
+        next(b for b in at.button if b.label == button).click().run()
+        for _ in range(frames):
+            at.run()
+        state = at._session_state.filtered_state
+        out[page] = {"bytes": deep_bytes(state, set(shared)), "exception": [e.message for e in at.exception],
+                     "largest": sorted(((deep_bytes(v, set(shared)), k) for k, v in state.items()), reverse=True)[:4]}
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--page", choices=sorted(ACTIONS), default="playground")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--session-memory", action="store_true",
+                    help="instead: measure what one session holds, in-process (no browser)")
     args = ap.parse_args()
+    if args.session_memory:
+        for page, m in session_memory().items():
+            print(f"{page}: one session holds {m['bytes'] / 1e6:.2f} MB; largest keys "
+                  + ", ".join(f"{k} {b / 1e6:.2f} MB" for b, k in m["largest"]) + (f"; ERROR {m['exception']}" if m["exception"] else ""))
+        return 0
     r = asyncio.run(run(args.sessions, args.seconds, args.page))
     print(report(r))
     if args.json:
