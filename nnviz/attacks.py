@@ -178,8 +178,10 @@ class AttackOutcome:
 
     @property
     def fooled(self) -> bool:
-        """Untargeted: the answer left `label`. Targeted: the answer is `target`."""
-        return self.pred_after == self.target if self.target is not None else self.pred_after != self.label
+        """Untargeted: the answer left `label`. Targeted: the answer is `target` (a class other than label)."""
+        if self.target is not None:
+            return self.target != self.label and self.pred_after == self.target
+        return self.pred_after != self.label
 
 
 def attack_one(model: MLP, x: np.ndarray, label: int, method: str = "fgsm", eps: float = 0.1,
