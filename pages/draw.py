@@ -30,11 +30,12 @@ s = draw.state()
 
 # The canvas has a fixed pixel size: give it a fixed-width box; the rest wraps below it on a phone.
 row = st.container(horizontal=True, gap="medium")
-col_draw = row.container(width=draw.CANVAS_PX + 24, key="draw_input")  # canvas + a row of 3 buttons
+canvas_px = draw.PRESENT_CANVAS_PX if present else draw.CANVAS_PX
+col_draw = row.container(width=canvas_px + 24, key="draw_input")  # the canvas and a row of 3 buttons
 col_seen = row.container(key="draw_seen")
 col_pred = row.container(key="draw_pred")
 with col_draw:
-    draw.canvas(stroke_width=st.session_state.get("draw_brush", 20))
+    draw.canvas(stroke_width=st.session_state.get("draw_brush", 20), size=canvas_px)
     with st.container(horizontal=True):
         st.button("Undo", icon=":material/undo:", on_click=draw.undo, disabled=not s["objects"])
         st.button("Clear", icon=":material/delete:", on_click=draw.clear)

@@ -92,3 +92,25 @@ def test_no_strokes_means_empty_even_with_a_picture(at):
     at.session_state[CANVAS_KEY] = state
     at.run()
     assert predicted(at) is None and any("Draw a digit" in i.value for i in at.info)
+
+
+def photo_of_a_seven() -> bytes:
+    """A JPEG "photo": a dark-pen 7 on off-white paper, off-centre."""
+    img = Image.new("RGB", (640, 480), (225, 222, 215))
+    ImageDraw.Draw(img).line([(150, 80), (330, 80), (220, 400)], fill=(35, 35, 50), width=22, joint="curve")
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def test_photo_upload_is_inverted_and_predicted(at):
+    at.file_uploader[0].set_value(("seven.jpg", photo_of_a_seven(), "image/jpeg")).run()
+    assert not at.exception and not at.error
+    assert predicted(at) == "7"
+    assert any(c.value == "Your photo" for c in at.caption)
+
+
+def test_bad_photo_gets_a_message(at):
+    at.file_uploader[0].set_value(("digit.png", b"this is not a picture", "image/png")).run()
+    assert not at.exception
+    assert at.error and "PNG or JPEG" in at.error[0].value and predicted(at) is None

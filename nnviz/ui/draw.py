@@ -20,7 +20,8 @@ from ..preprocess import canvas_to_mnist, load_photo
 from .session import bundled_digits
 
 _STATE = "nnviz_draw"
-CANVAS_PX = 280
+CANVAS_PX = 280  # MNIST's 28 x 10; the preprocessing works at any size
+PRESENT_CANVAS_PX = 360  # projector mode: a bigger target for the lecturer's mouse
 
 
 def state() -> dict:
@@ -84,11 +85,11 @@ def show_test_digit() -> None:
 
 
 # ----- widgets ------------------------------------------------------------------------------
-def canvas(stroke_width: int) -> None:
-    """The drawing canvas (white ink on black); a new picture becomes the input on show."""
+def canvas(stroke_width: int, size: int = CANVAS_PX) -> None:
+    """The drawing canvas (white ink on black), size x size px; a new picture becomes the input on show."""
     s = state()
     result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
+                       height=size, width=size, drawing_mode="freedraw",
                        initial_drawing=s["initial"], return_image_data=True, key=canvas_key())
     s["objects"] = list((result.json_data or {}).get("objects", []))
     url = result._image_data_url if s["objects"] else None  # no strokes = empty, whatever the picture

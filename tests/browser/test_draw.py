@@ -73,6 +73,12 @@ def test_draw_one_then_seven_with_the_mouse(page: Page, shots: Path):
     no_exception(page)
     save(page, shots, "draw-one-1280.png")
 
+    # A bar to the left of the top turns it into a 7; Undo takes the bar away again.
+    stroke(page, [(20, 32), (45, 31), (70, 30)])
+    wait_prediction(page, "7")
+    page.get_by_test_id("stBaseButton-secondary").filter(has_text="Undo").click()  # ours, not the toolbar's
+    wait_prediction(page, "1")
+
     # Clear, then a "7" drawn large in the middle.
     page.get_by_role("button", name="Clear").click()
     expect(page.locator(".st-key-prediction")).to_have_count(0, timeout=15_000)
