@@ -143,7 +143,9 @@ def draw(run: ui.Run) -> None:
         else:
             st.subheader("Effective template of each digit")
             st.caption("The gradient of the digit's score with respect to the pixels, at the mean training "
-                       "image: red pixels, inked more, raise the score; blue ones lower it.")
+                       "image: red pixels, inked more, raise the score; blue ones lower it."
+                       + (" With N(0, 1) initial weights the pictures stay noisy: training moves each "
+                          "weight only a fraction of its random start." if run.settings.init == "normal" else ""))
             chart(template_figure(effective_templates(model, run.mean_image), present=present), "mnist_templates")
     with right:
         st.subheader("Loss and accuracy")

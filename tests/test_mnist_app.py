@@ -78,7 +78,7 @@ def test_step_pause_reset(at):
                                        lr=3.0, batch_size=10, init="normal", epochs=30)),
     ("templates", (784, 10), dict(output="softmax", loss="cross_entropy")),
     ("modern", (784, 100, 10), dict(activation="relu", output="softmax", loss="cross_entropy", optimizer="adam",
-                                    init="he")),
+                                    lr=0.001, init="he")),
 ])
 def test_presets_set_what_they_say(at, preset, sizes, expected):
     at.button(key=f"mnist_preset_{preset}").click().run()
@@ -90,7 +90,7 @@ def test_presets_set_what_they_say(at, preset, sizes, expected):
     model, cfg = run.model, run.trainer.config
     assert model.sizes == sizes  # a network with nothing trained yet is rebuilt at once
     for name in ("activation", "output", "loss"):
-        if name in expected and len(sizes) > 2 or name != "activation" and name in expected:
+        if name in expected and (name != "activation" or len(sizes) > 2):
             assert getattr(model.arch, name) == expected[name]
     if "optimizer" in expected:
         assert cfg.optimizer == expected["optimizer"] and run.trainer.lr == pytest.approx(expected.get("lr", cfg.lr))
