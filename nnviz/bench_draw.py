@@ -60,7 +60,10 @@ def simulate_drawing(digit784: np.ndarray, rng: np.random.Generator, canvas: int
 
 
 def to_data_url(canvas_u8: np.ndarray) -> str:
-    """(H, W) uint8 ink -> the RGBA PNG data URL the canvas component sends (white on opaque black)."""
+    """(H, W) uint8 ink -> the RGBA PNG data URL the canvas component sends (white on opaque black).
+
+    The page gets the same PNG as bytes (CanvasResult.image_bytes); decoding the base64 is timed too.
+    """
     rgba = np.dstack([canvas_u8, canvas_u8, canvas_u8, np.full_like(canvas_u8, 255)])
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=1)

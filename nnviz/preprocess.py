@@ -172,22 +172,25 @@ def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
     return lum
 
 
-def decode_png_data_url(url: str) -> np.ndarray:
-    """A "data:image/png;base64,..." URL (what the canvas sends) -> RGBA uint8 (H, W, 4)."""
+def decode_canvas(picture: bytes | str) -> np.ndarray:
+    """The canvas's PNG, as bytes or as a "data:image/png;base64,..." URL -> RGBA uint8 (H, W, 4)."""
+    if isinstance(picture, str):
+        try:
+            picture = base64.b64decode(picture.split(";base64,", 1)[1])
+        except (IndexError, ValueError, binascii.Error) as e:
+            raise ValueError("The canvas sent an unreadable picture.") from e
     try:
-        _, encoded = url.split(";base64,", 1)
-        raw = base64.b64decode(encoded, validate=False)
-    except (ValueError, binascii.Error) as e:
-        raise ValueError("the canvas sent an unreadable picture") from e
-    img = _open_image(raw)
+        img = _open_image(picture)
+    except ValueError as e:
+        raise ValueError(f"The canvas sent an unreadable picture. {e}") from e
     return np.asarray(img.convert("RGBA"))
 
 
-def canvas_to_mnist(url: str | None) -> np.ndarray | None:
-    """The canvas's data URL -> the network's input (784,) float32, or None when nothing is drawn."""
-    if not url:
+def canvas_to_mnist(picture: bytes | str | None) -> np.ndarray | None:
+    """The canvas's PNG (bytes or data URL) -> the network's input (784,) float32, or None if empty."""
+    if not picture:
         return None
-    return to_mnist(ink_from_rgba(decode_png_data_url(url)))
+    return to_mnist(ink_from_rgba(decode_canvas(picture)))
 
 
 # ----- photos -------------------------------------------------------------------------------------

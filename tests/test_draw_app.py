@@ -78,12 +78,12 @@ def test_test_digit_button_and_clear(at):
     assert predicted(at) is None and any("Draw a digit" in i.value for i in at.info)
 
 
-def test_unreadable_canvas_picture_gives_a_message_not_a_traceback(at):
-    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "path"}]},
-                                                "data": "data:image/png;base64,AAAA"}}
+@pytest.mark.parametrize("data", ["data:image/png;base64,AAAA", "data:image/png,no-base64", "data:;base64,A"])
+def test_unreadable_canvas_picture_gives_a_message_not_a_traceback(at, data):
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}}
     at.run()
     assert not at.exception
-    assert at.error and predicted(at) is None
+    assert at.error and "unreadable" in at.error[0].value and predicted(at) is None
 
 
 def test_no_strokes_means_empty_even_with_a_picture(at):

@@ -80,6 +80,7 @@ def test_canvas_data_url_white_on_black_and_on_transparent():
         url = "data:image/png;base64," + base64.b64encode(png_bytes(img)).decode()
         x = P.canvas_to_mnist(url)
         assert x is not None and extent(x)[0] == 20
+        np.testing.assert_array_equal(P.canvas_to_mnist(png_bytes(img)), x)  # bytes work the same
     with pytest.raises(ValueError):
         P.canvas_to_mnist("data:image/png;base64,bm90IGEgcG5n")
 

@@ -44,11 +44,8 @@ def reference_digits(n: int = 256) -> np.ndarray:
     return x
 
 
-def _fingerprint(data: str | bytes | None) -> str | None:
-    if not data:
-        return None
-    raw = data.encode() if isinstance(data, str) else data
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+def _fingerprint(data: bytes | None) -> str | None:
+    return hashlib.blake2b(data, digest_size=16).hexdigest() if data else None
 
 
 # ----- callbacks ----------------------------------------------------------------------------
@@ -92,14 +89,17 @@ def canvas(stroke_width: int, size: int = CANVAS_PX) -> None:
                        height=size, width=size, drawing_mode="freedraw",
                        initial_drawing=s["initial"], return_image_data=True, key=canvas_key())
     s["objects"] = list((result.json_data or {}).get("objects", []))
-    url = result._image_data_url if s["objects"] else None  # no strokes = empty, whatever the picture
-    fp = _fingerprint(url)
+    try:
+        png = result.image_bytes if s["objects"] else None  # no strokes = empty, whatever the picture
+    except ValueError:  # not a base64 data URL (binascii.Error is a ValueError)
+        png = b"unreadable"  # decoding it below gives the user a message
+    fp = _fingerprint(png)
     if fp == s["seen_canvas"]:
         return
     s["seen_canvas"] = fp
     t0 = time.perf_counter()
     try:
-        x = canvas_to_mnist(url)
+        x = canvas_to_mnist(png)
         s.update(error=None)
     except ValueError as e:
         x = None
