@@ -14,7 +14,7 @@ Every training figure is the median over --repeats timed epochs (after one warm-
 contenders' epochs interleaved so that a change in machine load hits both; latencies are the
 median of many calls (the best is reported too). Threads: training runs under the Trainer's own
 policy (one BLAS thread below batch 32, else as in force) and PyTorch gets the same count; the
-latencies run on one BLAS thread, as the app does (nnviz/threads.py). --threads N forces N for all.
+latencies run on one BLAS thread, as the app does (nnviz/threads.py). --threads N caps both at N.
 The BLAS library, its threads and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are recorded, never changed.
 """
 from __future__ import annotations
@@ -68,7 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=_positive_int, default=None, metavar="N",
                    help="timed epochs per training figure, median reported; default 5 (1 with --quick)")
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                   help="force N BLAS/PyTorch threads everywhere; default: the engine's own policy")
+                   help="at most N BLAS and PyTorch threads throughout (the Trainer still uses one below "
+                        "batch 32); default: the engine's own policy")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
 
 
