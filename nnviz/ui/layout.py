@@ -98,8 +98,9 @@ def page_header(title: str, caption: str | None = None) -> bool:
     st.html(_COMPACT_CSS)
     if present:
         if not st.session_state.get(_COLLAPSED_KEY):
-            # Once per session (a link with ?present=1, or the toggle switched on): collapse the
-            # sidebar so the charts get the width; the lecturer can open it again at will.
+            # When the mode comes on (a link with ?present=1): collapse the sidebar so the charts
+            # get the width; the lecturer can open it again at will. (Once the user has opened or
+            # closed the sidebar, the browser keeps their choice.)
             st.session_state[_COLLAPSED_KEY] = True
             st.set_page_config(initial_sidebar_state="collapsed")
         st.html(_PRESENT_CSS)

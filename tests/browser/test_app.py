@@ -114,6 +114,12 @@ def test_projector_mode_survives_links_and_switches_off(browser: Browser, base_u
         expect(page).to_have_url(re.compile(r"/mnist$"))
         page.wait_for_function(f"() => ({ROOT_FONT_PX_JS})() === {normal_px}")
         no_exception(page)
+
+        # And on again from the toggle: large type, and the URL says so.
+        toggle.click()
+        expect(page).to_have_url(re.compile(r"/mnist\?present=1$"))
+        page.wait_for_function(f"() => ({ROOT_FONT_PX_JS})() > {normal_px * 1.15}")
+        no_exception(page)
     finally:
         context.close()
 
