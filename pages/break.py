@@ -97,6 +97,8 @@ if tab_attack.open is not False:
                 out = A.attack_one(model, x, label, "targeted" if aimed else method, eps, steps=steps,
                                    step=None if step == "auto" else float(step), random_start=random_start,
                                    target=target if aimed else None)
+                # The figure first: at 1280x720 in projector mode the pictures and bars fit without scrolling.
+                st.plotly_chart(attack_figure(out, eps=eps, present=present, height=340), config=NO_BAR)
                 if aimed and out.target == label:
                     st.info(f"It is already a {label}: choose another digit to make it say.", icon=":material/info:")
                 elif out.fooled:
@@ -106,7 +108,6 @@ if tab_attack.open is not False:
                 else:
                     st.success(f"**Not fooled** (yet): it still says {out.pred_after}. "
                                f"Raise eps or use more steps.", icon=":material/shield:")
-                st.plotly_chart(attack_figure(out, eps=eps, present=present, height=370), config=NO_BAR)
                 st.caption(f"Input: {words}. The change is drawn with full colour at +-eps: red adds ink, blue "
                            f"removes it. Noise: random +-eps on every pixel, the same size of change.")
 
@@ -128,8 +129,10 @@ if tab_fool.open:
                         f"{int(res.reached.sum())} of 10 got there, in {int(res.steps.min())} to "
                         f"{int(res.steps.max())} steps. None of them shows a digit to us.")
         titles = [f"{k}: {p:.2%}" for k, p in zip(range(10), res.probs)]
-        st.plotly_chart(digit_grid(res.images, titles, cols=5, diverging=False, cell_px=140, present=present),
-                        config=NO_BAR)
+        grid = digit_grid(res.images, titles, cols=10 if present else 5, diverging=False, cell_px=140,
+                          present=present)
+        grid.update_annotations(font_color="#111111")  # the titles: black, not the theme's grey
+        st.plotly_chart(grid, config=NO_BAR)
 
 # ----- Why it works ------------------------------------------------------------------------------------
 if tab_why.open:
@@ -156,19 +159,18 @@ if tab_why.open:
                     label = int(tmpl.model.predict(x[None])[0])
                 e = A.template_explanation(tmpl.model, x, label)
                 r = e.runner_up
+                p_r = f"{e.probs[r]:.0%}" if e.probs[r] >= 0.01 else "under 1%"
                 st.markdown(f"In the template network each digit $k$ has one weight picture $w_k$ (red: ink there "
-                            f"counts for $k$). Input: {words}; runner-up **{r}** ({e.probs[r]:.0%}).")
+                            f"counts for $k$). Input: {words}; runner-up **{r}** ({p_r}).")
                 st.plotly_chart(template_figure(e, x, present=present, height=230), config=NO_BAR)
-                c_formula, c_words = st.columns([1.1, 1], gap="medium")
-                with c_formula:
-                    st.latex(r"\nabla_x L \;=\; \sum_k p_k\, w_k \;-\; w_y \;=\; \sum_{k \neq y} p_k\,(w_k - w_y)"
-                             r"\;\approx\; p_r\,(w_r - w_y)")
-                    st.caption(f"$y$: the true digit ({label}), $r$: the runner-up ({r}), $p_k$: the network's "
-                               f"probabilities. {tmpl.description}, {tmpl.test_acc:.1%} right.")
-                with c_words:
-                    st.markdown(f"The FGSM direction agrees with the sign of *template of {r} minus template of "
-                                f"{label}* on **{e.sign_agreement:.0%}** of the pixels: the attack adds ink where "
-                                f"{r} wants it and removes it where {label} wants it. It is written in the weights.")
+                st.latex(r"\nabla_x L \;=\; \sum_k p_k\, w_k \;-\; w_y \;=\; \sum_{k \neq y} p_k\,(w_k - w_y)"
+                         r"\;\approx\; p_r\,(w_r - w_y)")
+                st.markdown(f"With $y$ the true digit ({label}) and $r$ the runner-up ({r}): the FGSM direction agrees "
+                            f"with the sign of *template of {r} minus template of {label}* on "
+                            f"**{e.sign_agreement:.0%}** of the pixels. The attack adds ink where {r} wants it and "
+                            f"removes it where {label} wants it: it is written in the weights.")
+                st.caption(f"{tmpl.description}, {tmpl.test_acc:.1%} right on the held-out digits. Pixels at the "
+                           f"border are never inked in training, so their weights keep their random start.")
 
 # ----- Robustness and defence ----------------------------------------------------------------------------
 if tab_robust.open:
