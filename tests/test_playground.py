@@ -9,8 +9,8 @@ import pytest
 from nnviz.playground import (DEFAULT, FEATURES, MAX_CSV_ROWS, CustomData, PlaygroundRun, PlaygroundState,
                               Snapshots, build_model, feature_map, from_query, grid, make_points, parse_csv,
                               plane_view, sanitize, to_query)
-from nnviz.plots.playground import (boundary_spec, curve_spec, diverging_rgb, network_spec, neuron_spec,
-                                    probability_rgb)
+from nnviz.plots.playground import (boundary_spec, curve_spec, dataset, diverging_rgb, network_spec,
+                                    neuron_spec, probability_rgb)
 from nnviz.plots.style import CLASS_COLOURS
 from nnviz.toy import EXTENT
 from nnviz.training import TrainingDiverged
@@ -304,13 +304,13 @@ def test_boundary_spec_fixed_axes_picture_and_points():
     spec = boundary_spec(v.probs, run.points, show_test=False)
     assert _layer_marks(spec)[0] == "image" and "point" in _layer_marks(spec)
     assert spec["datasets"]["picture"][0]["url"].startswith("data:image/png;base64,")
-    assert len(spec["datasets"]["points"]) == len(run.points.y_train)
+    assert len(dataset(spec, "points")) == len(run.points.y_train)
     for layer in spec["layer"]:
         for ch in ("x", "y"):
             assert layer["encoding"][ch]["scale"]["domain"] == [-EXTENT, EXTENT]
     with_test = boundary_spec(v.probs, run.points, show_test=True)
-    assert len(with_test["datasets"]["points"]) == len(run.points.y_train) + len(run.points.y_test)
-    assert {r["set"] for r in with_test["datasets"]["points"]} == {"train", "test"}
+    assert len(dataset(with_test, "points")) == len(run.points.y_train) + len(run.points.y_test)
+    assert {r["set"] for r in dataset(with_test, "points")} == {"train", "test"}
     colours = spec["layer"][-1]["encoding"]["color"]["scale"]["range"]
     assert colours == CLASS_COLOURS[:2]
     flat = boundary_spec(v.probs, run.points, discretize=True)
@@ -320,7 +320,7 @@ def test_boundary_spec_fixed_axes_picture_and_points():
 
 def test_neuron_spec():
     spec = neuron_spec(np.linspace(-1, 1, 400).reshape(20, 20), "tanh")
-    assert _layer_marks(spec)[0] == "image" and "points" in spec["datasets"]
+    assert _layer_marks(spec)[0] == "image" and "point" not in _layer_marks(spec)
 
 
 def test_network_spec_nodes_links_and_stable_spec():
@@ -328,7 +328,7 @@ def test_network_spec_nodes_links_and_stable_spec():
     run = PlaygroundRun(s)
     v = plane_view(run.model, s.features, 60)
     spec = network_spec(run.model, v, ["a", "b", "c"], selected=(1, 2))
-    d = spec["datasets"]
+    d = {k: dataset(spec, k) for k in ("nodes", "links", "chosen")}
     assert len(d["nodes"]) == 3 + 3 + 2 + 2
     assert len(d["links"]) == 3 * 3 + 3 * 2 + 2 * 2
     assert all(n["url"].startswith("data:image/png;base64,") for n in d["nodes"])
@@ -345,6 +345,7 @@ def test_network_spec_nodes_links_and_stable_spec():
     later = network_spec(run.model, v2, ["a", "b", "c"], selected=(1, 2))
     strip = lambda sp: json.dumps({k: x for k, x in sp.items() if k != "datasets"}, sort_keys=True)
     assert strip(later) == strip(spec) and later["datasets"]["links"] != d["links"]
+    assert set(spec["datasets"]) == {"links", "nodes"}  # only what changes per frame is sent as data
     b1 = boundary_spec(v.probs, run.points, True)
     b2 = boundary_spec(v2.probs, run.points, True)
     assert strip(b1) == strip(b2)
@@ -354,9 +355,9 @@ def test_curve_spec_rows_and_marker():
     run = PlaygroundRun(DEFAULT)
     run.step(4)
     loss = curve_spec(run.history, "loss", marker_epoch=2)
-    assert len(loss["datasets"]["curve"]) == 2 * 5 and loss["datasets"]["marker"] == [{"epoch": 2.0}]
+    assert len(loss["datasets"]["curve"]) == 2 * 5 and dataset(loss, "marker") == [{"epoch": 2.0}]
     acc = curve_spec(run.history, "accuracy")
-    assert all(0 <= r["value"] <= 1 for r in acc["datasets"]["curve"]) and acc["datasets"]["marker"] == []
+    assert all(0 <= r["value"] <= 1 for r in acc["datasets"]["curve"]) and dataset(acc, "marker") == []
     no_test = PlaygroundRun(replace_state(test_ratio=0.0))
     rows = curve_spec(no_test.history, "loss")["datasets"]["curve"]
     assert {r["set"] for r in rows} == {"train"} and all(math.isfinite(r["value"]) for r in rows)

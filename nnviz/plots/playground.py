@@ -115,6 +115,30 @@ def _config(present: bool) -> dict:
             "title": {"fontSize": big + 1, "fontWeight": "bold", "anchor": "start"}}
 
 
+def _live_only(spec: dict, live: set[str]) -> dict:
+    """Keep in spec["datasets"] only the data that changes every frame (`live`); everything else
+    goes inline into its layers (same name). Streamlit sends each dataset as Arrow every frame,
+    and only the datasets may change without the chart being rebuilt: so the inline data is the
+    part that must stay put while training plays (labels, points, frame), the datasets the rest."""
+    datasets = spec.pop("datasets")
+    for layer in spec["layer"]:
+        name = layer["data"]["name"]
+        if name not in live:
+            layer["data"] = {"name": name, "values": datasets[name]}
+    spec["datasets"] = {k: v for k, v in datasets.items() if k in live}
+    return spec
+
+
+def dataset(spec: dict, name: str) -> list:
+    """The rows named `name` in a spec, whether a live dataset or inline in a layer."""
+    if name in spec.get("datasets", {}):
+        return spec["datasets"][name]
+    for layer in spec["layer"]:
+        if layer["data"].get("name") == name and "values" in layer["data"]:
+            return layer["data"]["values"]
+    raise KeyError(name)
+
+
 def _q(field: str, domain=None, axis=None, **extra) -> dict:
     """A quantitative position channel; a given domain is fixed (no nice rounding, no zero)."""
     enc = {"field": field, "type": "quantitative", **extra}
@@ -209,10 +233,11 @@ def plane_spec(rgb: np.ndarray, points: Dataset | None = None, show_test: bool =
                 "tooltip": [{"field": "cls", "title": "class"}, {"field": "set", "title": "set"},
                             {"field": "x1", "title": "x\u2081", "format": ".2f"},
                             {"field": "x2", "title": "x\u2082", "format": ".2f"}]}})
-    return {"width": "container", "height": size, "config": _config(present),
-            "datasets": {"picture": [{"x": 0.0, "y": 0.0, "url": png_uri(rgb)}], "points": rows,
-                         "frame": [{"x": -EXTENT, "y": -EXTENT, "x2": EXTENT, "y2": EXTENT}], "ticks": ticks},
-            "layer": layers}
+    return _live_only({"width": "container", "height": size, "config": _config(present),
+                       "datasets": {"picture": [{"x": 0.0, "y": 0.0, "url": png_uri(rgb)}], "points": rows,
+                                    "frame": [{"x": -EXTENT, "y": -EXTENT, "x2": EXTENT, "y2": EXTENT}],
+                                    "ticks": ticks},
+                       "layer": layers}, {"picture"})
 
 
 def boundary_spec(probs: np.ndarray, points: Dataset, show_test: bool = False, discretize: bool = False,
@@ -336,9 +361,9 @@ def network_spec(model: MLP, view: PlaneView, feature_labels: Sequence[str],
          "mark": {"type": "text", "fontSize": label_font, "align": "left", "dx": {"expr": f"({box}) / 2 + 6"}},
          "encoding": {**pos, "text": {"field": "text"}}},
     ]
-    return {"width": "container", "height": height, "config": _config(present),
-            "datasets": {"links": links, "nodes": nodes, "chosen": chosen, "texts": texts, "side": side},
-            "layer": layers}
+    return _live_only({"width": "container", "height": height, "config": _config(present),
+                       "datasets": {"links": links, "nodes": nodes, "chosen": chosen, "texts": texts, "side": side},
+                       "layer": layers}, {"links", "nodes"})
 
 
 # ----- the curves ------------------------------------------------------------------------------
@@ -370,7 +395,7 @@ def curve_spec(history: Sequence[EpochStats], metric: str = "loss", marker_epoch
     x = {"field": "epoch", "type": "quantitative",
          "axis": {"title": "epoch", "tickMinStep": 1, "grid": False, "format": "d"},
          "scale": {"domainMin": 0, "nice": True}}
-    return {
+    return _live_only({
         "width": "container", "height": height, "config": _config(present),
         "datasets": {"curve": rows, "marker": [] if marker_epoch is None else [{"epoch": float(marker_epoch)}]},
         "layer": [
@@ -386,4 +411,4 @@ def curve_spec(history: Sequence[EpochStats], metric: str = "loss", marker_epoch
             {"data": {"name": "marker"}, "mark": {"type": "rule", "strokeDash": [3, 3], "color": "#555555",
                                                   "strokeWidth": 1.5},
              "encoding": {"x": {"field": "epoch", "type": "quantitative"}}},
-        ]}
+        ]}, {"curve"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import pyarrow as pa
 import streamlit as st
 
 from ..playground import (ACTIVATIONS, BATCH_CHOICES, CUSTOM, DATASET_LABELS, DATASETS, DEFAULT, FEATURE_LABELS,
@@ -300,6 +301,14 @@ def _view_label(view) -> str:
     return "Output" if view is None else f"{view[0]}:{view[1]}"
 
 
+def _chart(where, spec: dict, **kwargs):
+    """st.vega_lite_chart with the live datasets handed over as Arrow tables: Streamlit would
+    otherwise build a pandas DataFrame from each list of rows, every frame (~10 ms apiece)."""
+    spec["datasets"] = {name: pa.Table.from_pylist(rows) if rows else rows
+                        for name, rows in spec.get("datasets", {}).items()}
+    return where.vega_lite_chart(spec, **kwargs)
+
+
 def _live_body(slot, present: bool) -> None:
     run: PlaygroundRun = st.session_state[RUN]
     state: PlaygroundState = st.session_state[STATE]
@@ -343,12 +352,12 @@ def _live_body(slot, present: bool) -> None:
         selected = st.session_state[VIEW] = None
     tall = 470 if present else 400
     with left:
-        st.vega_lite_chart(network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
-                           key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
+        _chart(st, network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
+               key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
         curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")
         for col, metric in zip(curve_cols, ("loss", "accuracy")):
-            col.vega_lite_chart(curve_spec(history, metric, shown, present, height=200 if present else 170),
-                                width="stretch")
+            _chart(col, curve_spec(history, metric, shown, present, height=200 if present else 170),
+                   width="stretch")
     with right:
         at = f" at epoch {epoch:,}" if shown is not None else ""
         size = 460 if present else 360
@@ -368,7 +377,7 @@ def _live_body(slot, present: bool) -> None:
             title = name + at
             spec = neuron_spec(values, act, run.points, state.show_test, class_labels, present, size)
         title_slot.markdown(_loss_line(title, stats))
-        plane_slot.vega_lite_chart(spec, width="stretch")
+        _chart(plane_slot, spec, width="stretch")
         _view_picker(sizes, feature_labels, class_labels)
 
 
