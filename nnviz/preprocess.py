@@ -166,10 +166,12 @@ def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
         return a.astype(np.float32) / 255.0
     if a.ndim != 3 or a.shape[2] not in (3, 4):
         raise ValueError(f"expected an (H, W, 3|4) image; got shape {a.shape}")
-    lum = a[..., :3].astype(np.float32).max(axis=2) / 255.0
+    # Channel-wise maximum in uint8 (a reduction over a length-3 axis is ~10x slower).
+    lum = np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2]).astype(np.float32)
     if a.shape[2] == 4:
-        lum *= a[..., 3].astype(np.float32) / 255.0
-    return lum
+        lum *= a[..., 3]
+        return lum * np.float32(1 / 255**2)
+    return lum * np.float32(1 / 255)
 
 
 def decode_canvas(picture: bytes | str) -> np.ndarray:

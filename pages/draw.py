@@ -61,6 +61,13 @@ with seen_view:
         st.markdown("**What the network sees** (28 x 28)")
         st.plotly_chart(digit_figure(x, height=260, present=present), config={"displayModeBar": False})
         st.caption(s["caption"])
+        if s["source"] == "canvas" and s.get("naive") is not None:
+            with st.expander("Without the MNIST steps", icon=":material/compare:"):
+                naive = trained.model.predict_proba(s["naive"][None])[0]
+                st.markdown(f"The whole canvas shrunk to 28 x 28, as most demos do: the network would say "
+                            f"**{int(naive.argmax())}** ({naive.max():.0%}).")
+                st.plotly_chart(digit_figure(s["naive"], height=200, present=present),
+                                config={"displayModeBar": False})
     else:
         st.markdown("**What the network sees (28 x 28)** appears here.")
 

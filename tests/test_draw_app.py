@@ -59,7 +59,8 @@ def test_drawing_is_predicted_and_handed_to_the_break_page(at, fn, digit):
     assert predicted(at) == digit
     x = at.session_state["nnviz_drawn_digit"]
     assert x.shape == (784,) and x.max() == pytest.approx(1.0)
-    assert len(at.get("plotly_chart")) == 4  # input, probabilities, attribution, template
+    assert len(at.get("plotly_chart")) == 5  # input, naive resize, probabilities, attribution, template
+    assert any("as most demos do" in m.value for m in at.markdown)
     assert any("Why" in h.value for h in at.subheader)
     timing = [c.value for c in at.caption if "to prediction on the server" in c.value]
     assert timing and float(timing[0].split("server: ")[1].split(" ms")[0]) < 1000

@@ -3,6 +3,7 @@
 One dict per session under a non-widget key (it survives page switches):
     source: "canvas" | "test" | "photo"
     x: (784,) float32 in [0, 1] or None (nothing to predict yet)
+    naive: (784,) the whole canvas shrunk to 28x28 (for comparison), or None
     caption, error: what to say about the input
     canvas_rev: bumped by Clear (a new canvas key = a fresh, empty canvas)
     seen: fingerprints of the last canvas picture and photo, so each is processed once
@@ -16,7 +17,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from ..preprocess import canvas_to_mnist, load_photo
+from ..preprocess import decode_canvas, ink_from_rgba, load_photo, naive_resize, to_mnist
 from .session import bundled_digits
 
 _STATE = "nnviz_draw"
@@ -26,8 +27,8 @@ PRESENT_CANVAS_PX = 360  # projector mode: a bigger target for the lecturer's mo
 
 def state() -> dict:
     if _STATE not in st.session_state:
-        st.session_state[_STATE] = dict(source="canvas", x=None, caption="", error=None, canvas_rev=0,
-                                        undo_rev=0, initial=None, objects=[], seen_canvas=None,
+        st.session_state[_STATE] = dict(source="canvas", x=None, naive=None, caption="", error=None,
+                                        canvas_rev=0, undo_rev=0, initial=None, objects=[], seen_canvas=None,
                                         seen_photo=None, ms_preprocess=None, rng=np.random.default_rng())
     return st.session_state[_STATE]
 
@@ -53,7 +54,7 @@ def clear() -> None:
     """A fresh empty canvas (new key) and nothing on show."""
     s = state()
     st.session_state.pop(canvas_key(), None)
-    s.update(canvas_rev=s["canvas_rev"] + 1, initial=None, objects=[], source="canvas", x=None,
+    s.update(canvas_rev=s["canvas_rev"] + 1, initial=None, objects=[], source="canvas", x=None, naive=None,
              caption="", error=None, seen_canvas=None)
 
 
@@ -98,14 +99,17 @@ def canvas(stroke_width: int, size: int = CANVAS_PX) -> None:
         return
     s["seen_canvas"] = fp
     t0 = time.perf_counter()
+    x = naive = None
     try:
-        x = canvas_to_mnist(png)
+        ink = ink_from_rgba(decode_canvas(png)) if png else None
+        x = to_mnist(ink) if ink is not None else None
         s.update(error=None)
     except ValueError as e:
-        x = None
         s.update(error=str(e))
-    s.update(source="canvas", x=x, caption="Your drawing", label=None,
-             ms_preprocess=1000 * (time.perf_counter() - t0))
+    ms = 1000 * (time.perf_counter() - t0)
+    if x is not None:  # for comparison only (not timed): what most demos feed their network
+        naive = naive_resize(ink)
+    s.update(source="canvas", x=x, naive=naive, caption="Your drawing", label=None, ms_preprocess=ms)
 
 
 def photo_uploader() -> None:

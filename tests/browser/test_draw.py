@@ -87,6 +87,15 @@ def test_draw_one_then_seven_with_the_mouse(page: Page, shots: Path):
     wait_prediction(page, "7")
     no_exception(page)
     save(page, shots, "draw-seven-1280.png")
+
+    # Projector mode: a bigger canvas, the same answer.
+    page.goto("/draw?present=1")
+    expect(page.locator(CANVAS)).to_be_visible(timeout=30_000)
+    assert page.locator(CANVAS).bounding_box()["width"] == 360
+    stroke(page, [(90, 70), (180, 70), (270, 70), (230, 170), (190, 260), (170, 320)])
+    wait_prediction(page, "7")
+    no_exception(page)
+    save(page, shots, "draw-present-1280.png")
     print(f"mouse-up to prediction on screen: {latency:.2f} s")
 
 
