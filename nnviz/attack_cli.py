@@ -61,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     x, y = data.x_test, data.y_test
     clean_acc = float((model.predict(x) == y).mean())
     steps = args.steps if args.method == "pgd" else 1
-    step = args.step_size if args.step_size is not None else (2.5 * args.eps / steps if args.method == "pgd" else args.eps)
+    if args.step_size is not None:
+        step = args.step_size
+    else:
+        step = 2.5 * args.eps / steps if args.method == "pgd" else args.eps
     rng = np.random.default_rng(args.seed)
     if args.method == "pgd":
         from .attacks import pgd

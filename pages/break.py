@@ -5,6 +5,7 @@ import streamlit as st
 from nnviz import attacks as A
 from nnviz.plots.attacks import attack_figure, robustness_figure, template_figure
 from nnviz.plots.digits import digit_grid
+from nnviz.training import TrainingDiverged
 from nnviz.ui import attacks as ui
 from nnviz.ui.layout import page_header
 from nnviz.ui.session import bundled_digits, digit_model, drawn_digit, has_own_model, set_digit_model
@@ -16,7 +17,7 @@ present = page_header("Can we break a neural network?",
                       "A change too small to notice, aimed with the network's own gradient, flips its answer. "
                       "Random noise of the same size does not.")
 trained = digit_model()
-whose = "Your model from the MNIST page" if has_own_model() else "Target: the default model"
+whose = "Target: this session's model" if has_own_model() else "Target: the default model"
 st.caption(f":material/my_location: {whose}: {trained.description}; "
            f"{trained.test_acc:.1%} right on the 2,000 held-out digits.")
 model, data = trained.model, bundled_digits()
@@ -182,6 +183,7 @@ if tab_robust.open:
         with c_def:
             st.markdown("**Defence: adversarial training.** Train the same network again with FGSM "
                         "versions replacing half of each mini-batch.")
+            st.caption("Same layers, fresh weights; momentum SGD, learning rate 0.05, batches of 32, 8 epochs.")
             eps_train = st.slider("Training eps", 0.05, 0.3, step=0.05, key=ui.sticky("break_train_eps", 0.1))
             ui.remember("break_train_eps")
             if st.button("Train adversarially", icon=":material/shield:", type="primary"):
@@ -191,9 +193,13 @@ if tab_robust.open:
                 def tick(stats):
                     bar.progress(stats.epoch / epochs, text=f"Epoch {stats.epoch:g} of {epochs}: "
                                                             f"{stats.test_acc:.1%} held-out accuracy")
-                hardened = A.train_adversarially(model, data, eps_train, epochs=epochs, on_epoch=tick)
-                ui.set_robust_model(hardened, eps_train, model)
-                robust = (hardened, eps_train)
+                try:
+                    hardened = A.train_adversarially(model, data, eps_train, epochs=epochs, on_epoch=tick)
+                except TrainingDiverged as err:
+                    st.error(str(err), icon=":material/error:")
+                else:
+                    ui.set_robust_model(hardened, eps_train, model)
+                    robust = (hardened, eps_train)
                 bar.empty()
             if robust is not None:
                 st.caption(f"{robust[0].description}: {robust[0].test_acc:.1%} clean.")

@@ -157,3 +157,27 @@ def test_adversarial_training_makes_fgsm_less_effective(mlp, data):
     x, y = data.x_test[:1000], data.y_test[:1000]
     assert robust.test_acc > 0.85
     assert A.attack_accuracy(robust.model, x, y, "fgsm", 0.1) > A.attack_accuracy(plain, x, y, "fgsm", 0.1) + 0.25
+
+
+def test_figure_builders_show_what_was_computed(mlp, template, data):
+    from nnviz.plots.attacks import attack_figure, robustness_figure, template_figure
+
+    x, y = data.x_test[0], int(data.y_test[0])
+    out = A.attack_one(mlp, x, y, "fgsm", eps=0.1)
+    fig = attack_figure(out, eps=0.1)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(heatmaps) == 4 and len(bars) == 3
+    assert heatmaps[1].zmin == -0.1 and heatmaps[1].zmax == 0.1  # the change, centred at 0, full colour at eps
+    np.testing.assert_allclose(np.asarray(bars[1].y), out.probs_after)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith(f"Original: {out.pred_before}") and titles[2].startswith(f"Adversarial: {out.pred_after}")
+    assert ("FOOLED" in titles[4]) == out.fooled and f"{out.linf:.3f}" in titles[4]
+
+    e = A.template_explanation(template, x, y)
+    assert len(template_figure(e, x).data) == 5 and len(template_figure(e).data) == 4
+
+    curve = A.robustness_curve(mlp, data.x_test[:100], data.y_test[:100], [0.0, 0.1], pgd_steps=2, pgd_limit=50)
+    fig = robustness_figure([curve, curve], ["before", "after"], mark_eps=0.1)
+    assert len(fig.data) == 6 and sum(t.showlegend for t in fig.data) == 3
+    np.testing.assert_allclose(np.asarray(fig.data[0].y), curve.acc["fgsm"])

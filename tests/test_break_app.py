@@ -121,3 +121,17 @@ def test_robustness_curves_and_adversarial_training():
     after = [values(d["y"]) for d in spec["data"] if d["name"].startswith("FGSM")][1]
     i = int(np.argmin(np.abs(values(spec["data"][0]["x"]) - 0.1)))
     assert after[i] > fgsm[i] + 0.2  # FGSM at eps 0.1 hurts the hardened network much less
+
+
+def test_a_template_network_as_the_session_model_is_explained_directly():
+    from nnviz.attacks import train_template_model
+    from nnviz.pretrained import TrainedModel
+
+    tm = train_template_model(load_bundled(), epochs=2)
+    at = open_break()
+    at.session_state["nnviz_digit_model"] = TrainedModel(tm.model, tm.test_acc, "my template network")
+    at.session_state["break_tab"] = "Why it works"
+    at.run()
+    assert not at.exception
+    assert not at.button or all(b.label != "Train the template network" for b in at.button)
+    assert "my template network" in texts(at.caption) and "of the pixels" in texts(at.markdown)

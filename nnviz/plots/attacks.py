@@ -37,7 +37,8 @@ def _bars(probs: np.ndarray, highlight: int, colour: str, name: str, size: int =
     return go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colours, name=name,
                   text=[f"{p:.0%}" if p >= 0.05 else "" for p in probs], textposition="outside",
                   textfont=dict(size=size, color="#111111"),
-                  cliponaxis=False, constraintext="none", hovertemplate=f"{name}, %{{x}}: %{{y:.1%}}<extra></extra>", showlegend=False)
+                  cliponaxis=False, constraintext="none", showlegend=False,
+                  hovertemplate=f"{name}, %{{x}}: %{{y:.1%}}<extra></extra>")
 
 
 def attack_figure(out: AttackOutcome, eps: float | None = None, present: bool = False,
