@@ -67,6 +67,33 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below pid (from /proc): here, Playwright's driver and Chromium's processes."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def cpu_of(pids: list[int]) -> float:
+    total = 0.0
+    for p in pids:
+        try:
+            total += cpu_seconds(p)
+        except (OSError, IndexError):
+            pass  # gone
+    return total
+
+
 def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
@@ -134,6 +161,14 @@ async def open_session(browser, url: str, path: str, s: Session):
     return context, page
 
 
+async def started_playing(page) -> bool:
+    try:
+        await page.get_by_role("button", name="Pause", exact=True).first.wait_for(timeout=60_000)
+        return True
+    except Exception:
+        return False
+
+
 async def exceptions_on(page) -> list[str]:
     boxes = page.locator('[data-testid="stException"]')
     return [await boxes.nth(i).inner_text() for i in range(await boxes.count())]
@@ -162,22 +197,29 @@ async def run(n: int, seconds: float, which: str) -> dict:
             result["open_seconds"] = time.perf_counter() - t0
             result["rss_open_mb"] = rss_mb(proc.pid)
             pages = [p for _, p in opened]
-            for s, p in zip(sessions, pages):
-                s.epoch_start = await epoch_of(p)
 
-            # Everybody presses the button at the same moment.
-            for s in sessions:
-                s.counting = True
-            cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            # Everybody presses the button at the same moment; each page then offers Pause.
             await asyncio.gather(*(p.get_by_role("button", name=button, exact=True).click() for p in pages))
-            peak = 0.0
+            started = await asyncio.gather(*(started_playing(p) for p in pages))
+            for s, ok in zip(sessions, started):
+                if not ok:
+                    s.errors.append(f"{button} did not start training (no Pause button within 60 s)")
+            starts = await asyncio.gather(*(epoch_of(p) for p in pages))
+            browser_pids = [p for p in descendants(os.getpid()) if p != proc.pid]
+            for s, e in zip(sessions, starts):
+                s.epoch_start = e
+                s.counting = True
+            cpu0, bcpu0, t0 = cpu_seconds(proc.pid), cpu_of(browser_pids), time.perf_counter()
+            peak = rss_mb(proc.pid)
             samples = []
             while (elapsed := time.perf_counter() - t0) < seconds:
                 await asyncio.sleep(1.0)
                 peak = max(peak, rss_mb(proc.pid))
                 samples.append((round(elapsed, 1), round(rss_mb(proc.pid), 1), sum(s.frames for s in sessions)))
             elapsed = time.perf_counter() - t0
-            result["server_cpu_percent"] = 100 * (cpu_seconds(proc.pid) - cpu0) / elapsed
+            result["server_cpu_s"] = cpu_seconds(proc.pid) - cpu0
+            result["server_cpu_percent"] = 100 * result["server_cpu_s"] / elapsed
+            result["browser_cpu_percent"] = 100 * (cpu_of(browser_pids) - bcpu0) / elapsed
             for s in sessions:
                 s.counting = False
             for s, p in zip(sessions, pages):
@@ -211,6 +253,12 @@ async def run(n: int, seconds: float, which: str) -> dict:
         full_reruns=sum(s.reruns for s in sessions),
         per_session_mb=(result["rss_end_mb"] - result["rss_before_mb"]) / n,
     )
+    frames = sum(s.frames for s in sessions)
+    # Server CPU per frame -> how many sessions at 4 frames a second two cores could serve if the
+    # browsers ran elsewhere (in a hall they run on the students' laptops).
+    result["server_cpu_ms_per_frame"] = 1000 * result["server_cpu_s"] / frames if frames else float("nan")
+    result["sessions_at_4fps_on_2_cores"] = (2000 / (4 * result["server_cpu_ms_per_frame"])
+                                             if frames else float("nan"))
     return result
 
 
@@ -224,8 +272,10 @@ def report(r: dict) -> str:
         f"(min {min(r['epochs_per_session']):.0f})",
         f"  server RSS: {r['rss_before_mb']:.0f} MB before, {r['rss_open_mb']:.0f} MB with the sessions open, "
         f"{r['rss_peak_mb']:.0f} MB peak, {r['rss_end_mb']:.0f} MB at the end",
-        f"  per session: {r['per_session_mb']:.1f} MB; server CPU {r['server_cpu_percent']:.0f}% "
-        f"(200% = both cores); {r['sessions']} sessions opened in {r['open_seconds']:.1f} s",
+        f"  per session: {r['per_session_mb']:.1f} MB; {r['sessions']} sessions opened in {r['open_seconds']:.1f} s",
+        f"  CPU (200% = both cores): server {r['server_cpu_percent']:.0f}%, browser {r['browser_cpu_percent']:.0f}%; "
+        f"server {r['server_cpu_ms_per_frame']:.0f} ms CPU per frame -> about "
+        f"{r['sessions_at_4fps_on_2_cores']:.0f} sessions at 4 frames/s if the browsers ran elsewhere",
     ]
     lines += [f"  ! {e}" for e in r["error_details"][:10]]
     return "\n".join(lines)
