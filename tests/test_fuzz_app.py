@@ -255,3 +255,28 @@ def test_app_caps_blas_threads_for_a_hall_of_sessions():
         _release_openblas_control()
         _blas().limit(limits=before)
         _release_openblas_control()
+
+
+NASTY_BY_TYPE = {"npz": _pickled_npz(), "png": _png_header(60_000, 60_000), "jpg": _png_header(60_000, 60_000),
+                 "jpeg": _png_header(60_000, 60_000), "csv": b"x1,x2,label\nfoo,bar,baz\n", "txt": b"\x00\xff" * 100}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_uploader_refuses_hostile_files_with_a_message(page):
+    """Junk bytes, and for each uploader a nasty file of its own type (a pickled .npz, a PNG whose
+    header claims 3.6 gigapixels, a CSV of words): a clear message on the page, no exception."""
+    _skip_unwritten(page)
+    at = _open(page)
+    uploaders = at.get("file_uploader")
+    if not uploaders:
+        pytest.skip(f"{page} has no file uploader")
+    for i in range(len(uploaders)):
+        ext = (uploaders[i].allowed_type or [".bin"])[0].lstrip(".")
+        for name, content in (("junk", bytes(range(256)) * 8), ("nasty", NASTY_BY_TYPE.get(ext, b""))):
+            at = _open(page)
+            at.get("file_uploader")[i].set_value((f"{name}.{ext}", content, "application/octet-stream"))
+            at.run()
+            assert not at.exception, f"{page}: {name}.{ext} -> {at.exception[0].message}"
+            messages = [e.value for e in at.error] + [w.value for w in at.warning]
+            assert messages, f"{page}: {name}.{ext} was taken without a word"
