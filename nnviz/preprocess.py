@@ -4,6 +4,7 @@ MNIST (LeCun et al.): each NIST digit was size-normalised to fit a 20x20 box kee
 ratio, anti-aliased to grey levels, then placed in a 28x28 field with its centre of mass at the
 centre. A network trained on that never saw a small, high or off-centre digit, so a drawing must
 go through the same steps; a naive resize of the whole canvas does not (see nnviz.bench_draw).
+One step is ours: the pen width is brought near MNIST's relative stroke width.
 
 Images here are float arrays of "ink", (H, W) in [0, 1]: 1 = full ink, 0 = background.
 """
@@ -23,7 +24,8 @@ BOX = 20  # the longer side of the digit after size normalisation
 TARGET_COM = (14.0, 14.0)
 MIN_INK = 0.02  # below this (times the pixel count of a 28x28 image) a picture counts as empty
 # Stroke width relative to the digit's longer side: MNIST's median is ~0.10 (2 px of 20). A pen
-# much thicker or thinner than that is brought back to it (measured: +2 points on nnviz.bench_draw).
+# much thicker or thinner than that is brought back to it (nnviz.bench_draw: accuracy retained on
+# simulated drawings 97.5% without this step, 99.2% with it).
 STROKE_TARGET = 0.10
 STROKE_TOLERANCE = (0.075, 0.125)
 
@@ -109,9 +111,10 @@ def to_mnist(ink: np.ndarray, threshold: float = 0.0, trim: float = 0.0,
              stroke: bool = True) -> np.ndarray | None:
     """Any ink image (H, W) in [0, 1] -> the network's input (784,) float32 in [0, 1], or None if empty.
 
-    Crop to the ink's bounding box; scale the longer side to 20 px keeping the aspect ratio
-    (anti-aliased); with stroke=True bring the pen width near MNIST's; place in 28x28 with the centre of mass at the centre; scale so the darkest
-    ink is 1.
+    Crop to the ink's bounding box; with stroke=True bring the pen width near MNIST's (ours, not
+    MNIST's: a canvas pen can be any width); scale the longer side to 20 px keeping the aspect
+    ratio (anti-aliased); scale so the strongest ink is 1; place in 28x28 with the centre of mass
+    at the centre (the 20 px box is kept inside the field).
     """
     ink = np.asarray(ink, dtype=np.float32)
     if ink.ndim != 2:
@@ -214,11 +217,13 @@ def _open_image(raw: bytes) -> Image.Image:
             if img.format == "JPEG":
                 img.draft("L", (PHOTO_WORK_SIDE, PHOTO_WORK_SIDE))  # decode at reduced size: fast
             img.load()
+    except ValueError:  # ours, above: already a message for the user
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ValueError("The picture claims to be enormous (a decompression bomb?); refused.") from e
     except UnidentifiedImageError as e:
         raise ValueError("This file is not a picture Pillow can read; please upload a PNG or JPEG.") from e
-    except (OSError, SyntaxError, EOFError) as e:  # truncated or corrupt data
+    except Exception as e:  # truncated or corrupt data: OSError, SyntaxError, struct.error, ...
         raise ValueError("The picture is damaged or truncated and cannot be read.") from e
     return img
 
@@ -247,9 +252,10 @@ def photo_to_ink(img: Image.Image) -> np.ndarray:
     bw = max(1, min(h, w) // 20)
     border = np.concatenate([g[:bw].ravel(), g[-bw:].ravel(), g[:, :bw].ravel(), g[:, -bw:].ravel()])
     ink = 1.0 - g if np.median(border) > 0.5 else g
-    # Paper level per region: the minimum of ink over blocks bigger than a stroke, smoothed.
+    # Paper level per region: the minimum of ink over windows wider than a stroke (7 blocks of
+    # 8 px = 1/10 of the photo), smoothed.
     small = resize_ink(ink, max(1, h // 8), max(1, w // 8))
-    paper = _rank_filter(_rank_filter(small, 5, np.min, "edge"), 5, np.mean, "edge")
+    paper = _rank_filter(_rank_filter(small, 7, np.min, "edge"), 5, np.mean, "edge")
     paper = resize_ink(paper, h, w)
     ink = np.clip(ink - paper, 0.0, None)
     hi = float(np.percentile(ink, 99.7))
