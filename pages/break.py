@@ -148,7 +148,7 @@ if tab_why.open:
                         "in about a second.", icon=":material/school:")
                 if st.button("Train the template network", icon=":material/play_arrow:", type="primary"):
                     with st.spinner("Training 784 -> 10 on the bundled digits..."):
-                        ui.set_template_model(A.train_template_model(data))
+                        ui.set_template_model(ui.shared_template_model())
                     st.rerun()
         if tmpl is not None:
             picked = current_input()

@@ -48,8 +48,11 @@ def attack_figure(out: AttackOutcome, eps: float | None = None, present: bool = 
     p0, p1, pn = out.pred_before, out.pred_after, out.pred_noise
     scale = eps if eps else max(out.linf, 1e-6)  # full colour at +-eps: the change, amplified
     after_colour = FOOLED_COLOUR if out.fooled else ORIGINAL_COLOUR
-    titles = (f"Original: {p0} ({out.probs_before[p0]:.0%})",
-              f"Change (amplified {1 / scale:.0f}x)" if scale < 1 else "Change",
+    if out.linf == 0:
+        change = "No change"
+    else:
+        change = f"Change (amplified {1 / scale:.0f}x)" if scale < 1 else "Change"
+    titles = (f"Original: {p0} ({out.probs_before[p0]:.0%})", change,
               f"Adversarial: {p1} ({out.probs_after[p1]:.0%})",
               f"Noise: {pn} ({out.probs_noise[pn]:.0%})")
     fig = make_subplots(rows=2, cols=4, subplot_titles=titles, row_heights=[0.56, 0.44],

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..attacks import RobustnessCurve, robustness_curve
+from ..attacks import RobustnessCurve, robustness_curve, train_template_model
 from ..model import MLP
 from ..pretrained import TrainedModel
+from .session import bundled_digits, default_model
 
 _SAVED = "nnviz_break_saved"  # {widget key: value}, survives page switches
 _TEMPLATE = "nnviz_break_template"  # TrainedModel: the template network trained on this page
@@ -56,8 +57,25 @@ def model_key(model: MLP) -> str:
     return f"{id(model)}:{model.sizes}"
 
 
+@st.cache_resource(show_spinner=False)
+def _default_model_curve() -> RobustnessCurve:
+    """The default model's curve: the same for every session, so computed once per server."""
+    data = bundled_digits()
+    return robustness_curve(default_model().model, data.x_test, data.y_test, EPS_GRID, pgd_steps=PGD_STEPS,
+                            pgd_limit=PGD_LIMIT)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_template_model() -> TrainedModel:
+    """The template network (784 -> 10) on the bundled digits: deterministic, so trained once per server."""
+    return train_template_model(bundled_digits())
+
+
 def curve_for(model: MLP, x: np.ndarray, y: np.ndarray) -> RobustnessCurve:
-    """The robustness curve of `model`, computed once per model and session (~1 s)."""
+    """The robustness curve of `model` on the held-out digits x, y (~1 s), computed once per model and
+    session; the default model's once per server."""
+    if model is default_model().model:
+        return _default_model_curve()
     cache = st.session_state.setdefault(_CURVES, {})
     key = model_key(model)
     if key not in cache:
