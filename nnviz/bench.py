@@ -401,7 +401,12 @@ def _table(records: list[dict]) -> str:
         + ("  [--quick: figures mean little]" if env["quick"] else ""),
         f"BLAS: {blas}, {env['blas_threads']} threads; OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE'] or 'unset'}, "
         f"OPENBLAS_L2_SIZE={env['OPENBLAS_L2_SIZE'] or 'unset'}; numpy {env['numpy']}, "
-        f"torch {env['torch'] or 'not installed'}; {env['cpus']} CPUs, load {env['loadavg']}",
+        f"torch {env['torch'] or 'not used'}; {env['cpus']} CPUs, load {env['loadavg']}",
+    ]
+    if env["loadavg"] and env["cpus"] and env["loadavg"][0] > 0.5 * env["cpus"]:
+        lines.append(f"warning: load average {env['loadavg'][0]:g} on {env['cpus']} CPUs when the run began: other "
+                     f"processes share the cores, so the figures are noisy (several threads collapse worst)")
+    lines += [
         "",
         f"{'training, samples/s':<38}{'threads':>7}{'nnviz':>10}{'torch':>10}{'loop':>10}{'ratio':>8}   target",
     ]
