@@ -7,6 +7,7 @@ computed (never user-typed) HTML can say why on its first line: `# safe-html: <r
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,14 @@ def test_scans_the_app():
 def test_source_file_is_safe(path: Path):
     name = path.relative_to(ROOT).as_posix()
     assert problems_in(path.read_text(), name, app_code=not name.startswith("tests/")) == []
+
+
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\uFE0F]")  # pictographs, and the emoji presentation selector
+
+
+def test_no_emoji_in_app_code():
+    """Headless Chromium (and many projector laptops) have no emoji font: Material icons instead."""
+    found = [f"{p.relative_to(ROOT)}:{i}" for p in source_files() if not p.relative_to(ROOT).parts[0] == "tests"
+             for i, line in enumerate(p.read_text().splitlines(), 1) if EMOJI.search(line)]
+    assert found == []
+    assert EMOJI.search("Fooled \U0001F608") and not EMOJI.search(":material/check: \u2713 \u221e")
