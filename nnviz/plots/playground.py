@@ -51,7 +51,7 @@ def probability_rgb(probs: np.ndarray, discretize: bool = False) -> np.ndarray:
         alpha = np.full(win.shape, 0.6)
     else:
         conf = (probs.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k)  # 0 on the boundary, 1 when certain
-        alpha = 0.85 * np.clip(conf, 0, 1) ** 0.75
+        alpha = 0.88 * np.clip(conf, 0, 1) ** 0.5  # square root: a hesitant network already shows a tint
     rgb = _WHITE * (1 - alpha[..., None]) + colours * alpha[..., None]
     return rgb.round().astype(np.uint8)
 
@@ -317,13 +317,15 @@ def network_spec(model: MLP, view: PlaneView, feature_labels: Sequence[str],
                           "url": png_uri(rgb, frame="#9a9a9a")})
     chosen = [dict(x=n["x"], y=n["y"]) for n in nodes if selected == (n["layer"], n["index"])]
 
-    heads = ["Input"] + [f"Hidden {l}" for l in range(1, n_layers)] + ["Output"]
-    subs = [f"{sizes[0]} feature" + ("s" if sizes[0] > 1 else "")] + [
-        f"{n} neurons" if n > 1 else "1 neuron" for n in sizes[1:-1]] + [model.arch.output]
+    many = n_layers + 1 > 5  # more than 3 hidden layers: short heads, or they run into each other
+    heads = ["Input"] + [f"H{l}" if many else f"Hidden {l}" for l in range(1, n_layers)] + ["Output"]
+    subs = [f"{sizes[0]}" if many else f"{sizes[0]} feature" + ("s" if sizes[0] > 1 else "")] + [
+        f"{n}" if many else (f"{n} neurons" if n > 1 else "1 neuron") for n in sizes[1:-1]] + [model.arch.output]
     font = (PRESENT_FONT_SIZE if present else FONT_SIZE)
     label_font = font if tallest <= 8 else font - 3
     texts = ([{"x": l, "y": top + head_room * 0.55, "text": h, "kind": "head"} for l, h in enumerate(heads)]
              + [{"x": l, "y": top + head_room * 0.18, "text": s, "kind": "sub"} for l, s in enumerate(subs)])
+    column_px = f"width / {x_dom[1] - x_dom[0]:.4f} - 4"  # text wider than a column is cut short ("...")
     side = ([{"x": 0, "y": float(ys[0][i]), "text": t, "kind": "feature"} for i, t in enumerate(feature_labels)]
             + [{"x": n_layers, "y": float(ys[-1][i]), "text": t, "kind": "class"} for i, t in enumerate(class_labels)])
 
@@ -349,10 +351,12 @@ def network_spec(model: MLP, view: PlaneView, feature_labels: Sequence[str],
          "encoding": {**pos, "color": {"value": "#ffffff"},
                       "tooltip": [{"field": "name", "title": "neuron"}, {"field": "bias", "title": " "}]}},
         {"data": {"name": "texts"}, "transform": [{"filter": "datum.kind == 'head'"}],
-         "mark": {"type": "text", "fontWeight": "bold", "fontSize": font + 1, "baseline": "bottom"},
+         "mark": {"type": "text", "fontWeight": "bold", "fontSize": font + 1, "baseline": "bottom",
+                  "limit": {"expr": column_px}},
          "encoding": {**pos, "text": {"field": "text"}}},
         {"data": {"name": "texts"}, "transform": [{"filter": "datum.kind == 'sub'"}],
-         "mark": {"type": "text", "fontSize": font - 1, "color": "#444444", "baseline": "bottom"},
+         "mark": {"type": "text", "fontSize": font - 1, "color": "#444444", "baseline": "bottom",
+                  "limit": {"expr": column_px}},
          "encoding": {**pos, "text": {"field": "text"}}},
         {"data": {"name": "side"}, "transform": [{"filter": "datum.kind == 'feature'"}],
          "mark": {"type": "text", "fontSize": label_font, "align": "right", "dx": {"expr": f"-({box}) / 2 - 6"}},

@@ -247,7 +247,7 @@ def controls(state: PlaygroundState, run: PlaygroundRun, present: bool) -> tuple
     hide = state.hidden_control
     playing = bool(st.session_state.get(PLAYING))
     values = {}
-    cols = st.columns([3.0, 1.2, 2.2, 1.6], vertical_alignment="bottom", gap="medium")
+    cols = st.columns([3.6, 1.1, 2.0, 1.5], vertical_alignment="bottom", gap="medium")
     with cols[0].container(horizontal=True, gap="small"):
         if not hide("play"):
             if playing:
@@ -350,17 +350,17 @@ def _live_body(slot, present: bool) -> None:
     selected = st.session_state.get(VIEW)
     if selected is not None and not (0 <= selected[0] < len(sizes) and 0 <= selected[1] < sizes[selected[0]]):
         selected = st.session_state[VIEW] = None
-    tall = 470 if present else 400
+    tall = 410 if present else 380  # network and boundary side by side fit under the controls at 720p
     with left:
         _chart(st, network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
                key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
         curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")
         for col, metric in zip(curve_cols, ("loss", "accuracy")):
-            _chart(col, curve_spec(history, metric, shown, present, height=200 if present else 170),
+            _chart(col, curve_spec(history, metric, shown, present, height=240 if present else 210),
                    width="stretch")
     with right:
         at = f" at epoch {epoch:,}" if shown is not None else ""
-        size = 460 if present else 360
+        size = tall + 10
         if selected is None:
             title = "Output" + at
             spec = boundary_spec(view.probs, run.points, state.show_test, state.discretize, class_labels,

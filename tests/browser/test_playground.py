@@ -87,8 +87,17 @@ def test_play_redraws_the_boundary_frame_after_frame_and_pause_stops(page: Page,
     no_exception(page)
 
 
-def test_csv_upload_good_then_bad_keeps_the_data(page: Page, shots, tmp_path):
+def test_neuron_click_and_csv_upload(page: Page, shots, tmp_path):
     open_playground(page, 1280, 900)
+    # Click a hidden neuron in the diagram (the invisible click targets are the 2nd symbol layer's
+    # items, in order: 2 inputs, then hidden layer 1): its picture is shown large.
+    targets = page.locator(".st-key-pg_w_network g.mark-symbol path")
+    expect(targets).to_have_count(10)  # 2 + 4 + 2 + 2 neurons
+    box = targets.nth(3).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator(".st-key-pg_w_view input")).to_have_value("Hidden layer 1, neuron 2", timeout=20_000)
+    expect(page.get_by_text(re.compile(r"^Hidden layer 1, neuron 2 · test loss"))).to_be_visible()
+
     good = tmp_path / "ring.csv"
     good.write_text("x1,x2,label\n" + "".join(
         f"{0.3 * (i % 7) - 0.9},{0.3 * (i // 7) - 0.9},{int(((i % 7) - 3) ** 2 + ((i // 7) - 3) ** 2 > 4)}\n"
