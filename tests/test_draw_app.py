@@ -115,3 +115,20 @@ def test_bad_photo_gets_a_message(at):
     at.file_uploader[0].set_value(("digit.png", b"this is not a picture", "image/png")).run()
     assert not at.exception
     assert at.error and "PNG or JPEG" in at.error[0].value and predicted(at) is None
+
+
+def test_the_sessions_own_model_is_used_and_named(at):
+    """A model trained on the MNIST page (here: a no-hidden-layer one) replaces the default."""
+    import numpy as np
+    from nnviz.model import MLP
+    from nnviz.pretrained import TrainedModel
+
+    own = MLP.create((784, 10), rng=np.random.default_rng(0))
+    at.session_state["nnviz_digit_model"] = TrainedModel(own, 0.123, "my tiny model")
+    at.session_state[CANVAS_KEY] = drawing(seven)
+    at.run()
+    assert not at.exception
+    assert any("Your model from the MNIST page: my tiny model; 12.3%" in c.value for c in at.caption)
+    x = at.session_state["nnviz_drawn_digit"]
+    assert predicted(at) == str(int(own.predict(x[None])[0]))
+    assert any("(its weights)" in m.value for m in at.markdown)

@@ -86,6 +86,10 @@ def show_test_digit() -> None:
 def canvas(stroke_width: int, size: int = CANVAS_PX) -> None:
     """The drawing canvas (white ink on black), size x size px; a new picture becomes the input on show."""
     s = state()
+    if canvas_key() not in st.session_state:
+        # A canvas made afresh (first visit, or back from another page: Streamlit dropped its state)
+        # starts empty, not with the strokes an earlier Undo reloaded.
+        s["initial"] = None
     result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
                        height=size, width=size, drawing_mode="freedraw",
                        initial_drawing=s["initial"], return_image_data=True, key=canvas_key())
@@ -118,6 +122,7 @@ def photo_uploader() -> None:
     f = st.file_uploader("Upload a photo of a digit (PNG or JPEG)", type=["png", "jpg", "jpeg"],
                          key="draw_photo", help="Dark ink on light paper is inverted automatically.")
     if f is None:
+        s["seen_photo"] = None  # the same file uploaded again later is a new input
         return
     raw = f.getvalue()
     fp = _fingerprint(raw)
