@@ -309,7 +309,7 @@ def deep_bytes(obj, seen: set[int]) -> int:
     return size
 
 
-def session_memory(frames: int = 40) -> dict:
+def session_memory(frames: int = 40, pages=("playground", "mnist")) -> dict:
     """What one session holds (its st.session_state, deep, without the shared cached data), after
     playing `frames` frames on /playground and training on /mnist, measured in-process (AppTest)."""
     from streamlit.testing.v1 import AppTest
@@ -318,7 +318,8 @@ def session_memory(frames: int = 40) -> dict:
     shared: set[int] = set()
     deep_bytes([bundled_digits(), default_model()], shared)  # read-only, one copy per server
     out = {}
-    for page, button in (("pages/playground.py", "Play"), ("pages/mnist.py", "Train")):
+    for name in pages:
+        page, button = f"pages/{name}.py", ACTIONS[name][1]
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
         at.switch_page(page).run()
         next(b for b in at.button if b.label == button).click().run()
@@ -338,10 +339,12 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--session-memory", action="store_true",
                     help="instead: measure what one session holds, in-process (no browser)")
+    ap.add_argument("--frames", type=int, default=40, help="with --session-memory: frames to play first")
     args = ap.parse_args()
+    args.page_given = "--page" in sys.argv
     if args.session_memory:
-        for page, m in session_memory().items():
-            print(f"{page}: one session holds {m['bytes'] / 1e6:.2f} MB; largest keys "
+        for page, m in session_memory(args.frames, [args.page] if args.page_given else list(ACTIONS)).items():
+            print(f"{page} after {args.frames} frames: one session holds {m['bytes'] / 1e6:.2f} MB; largest keys "
                   + ", ".join(f"{k} {b / 1e6:.2f} MB" for b, k in m["largest"]) + (f"; ERROR {m['exception']}" if m["exception"] else ""))
         return 0
     r = asyncio.run(run(args.sessions, args.seconds, args.page))
