@@ -1,4 +1,5 @@
 """Draw page in a real browser: draw digits with the mouse on the real canvas, read the prediction."""
+import math
 import re
 import shutil
 import time
@@ -99,18 +100,38 @@ def test_draw_one_then_seven_with_the_mouse(page: Page, shots: Path):
     print(f"mouse-up to prediction on screen: {latency:.2f} s")
 
 
+def touch_stroke(page: Page, points) -> None:
+    """One finger stroke through points in canvas pixels (real touch events, through the DevTools protocol)."""
+    box = page.locator(CANVAS).bounding_box()
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(x, y):
+        return [{"x": box["x"] + x, "y": box["y"] + y}]
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": touch(*points[0])})
+    for x, y in points[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": touch(x, y)})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
 @pytest.mark.timeout(240)
-def test_zero_on_a_phone_and_test_digit(page: Page, shots: Path):
-    page.set_viewport_size({"width": 390, "height": 844})
-    open_draw(page)
-    # A "0": an oval in 24 steps.
-    import math
-    pts = [(140 + 55 * math.sin(2 * math.pi * t / 24), 140 - 85 * math.cos(2 * math.pi * t / 24)) for t in range(26)]
-    stroke(page, pts, steps=2)
-    wait_prediction(page, "0")
-    no_exception(page)
-    save(page, shots, "draw-zero-phone.png")
-    page.get_by_role("button", name="Show me a test digit").click()
-    expect(page.get_by_text(re.compile(r"Held-out MNIST digit #\d+"))).to_be_visible(timeout=15_000)
-    assert re.match(r"^\d(?!\d)", prediction(page))
-    no_exception(page)
+def test_zero_with_a_finger_on_a_phone_and_test_digit(browser, base_url, shots: Path):
+    """A phone (390 x 844, touch, 2x pixels): a "0" drawn with a finger; then a test digit."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844},
+                                  has_touch=True, is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        open_draw(page)
+        oval = [(140 + 55 * math.sin(2 * math.pi * t / 24), 140 - 85 * math.cos(2 * math.pi * t / 24))
+                for t in range(26)]
+        touch_stroke(page, oval)
+        wait_prediction(page, "0")
+        no_exception(page)
+        save(page, shots, "draw-zero-phone.png")
+        page.get_by_role("button", name="Show me a test digit").click()
+        expect(page.get_by_text(re.compile(r"Held-out MNIST digit #\d+"))).to_be_visible(timeout=15_000)
+        assert re.match(r"^\d(?!\d)", prediction(page))
+        no_exception(page)
+    finally:
+        context.close()
