@@ -88,11 +88,27 @@ def present_toggle() -> bool:
     return present_mode()
 
 
+def ensure_app_navigation() -> None:
+    """Run this page through app.py's st.navigation, never on its own.
+
+    Because the page files live in a folder named `pages/`, Streamlit's legacy multipage mode runs
+    a page file directly (no app.py: no wide layout, no BLAS cap, file names in the sidebar) when
+    the first request a fresh server gets is a page's own url (a link on a slide: /break). Leaving
+    that mode and rerunning makes app.py route the same url.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_header(title: str, caption: str | None = None) -> bool:
     """Draw the projector-mode toggle, the title (and caption); return whether projector mode is on.
 
     Every page calls this first, and passes the result to figure builders (``present=``).
     """
+    ensure_app_navigation()
     present = present_toggle()
     _sync_url(present)
     st.html(_COMPACT_CSS)
