@@ -66,7 +66,7 @@ class PlaygroundState:
     reg: str = "none"
     reg_rate: float = 0.001
     init_seed: int = 0
-    speed: int = 2
+    speed: int = 5
     show_test: bool = False
     discretize: bool = False
     hide: tuple[str, ...] = ()
@@ -428,6 +428,7 @@ class PlaygroundRun:
 
     def __init__(self, state: PlaygroundState, custom: CustomData | None = None, snapshot_limit: int = 240):
         self.state = state
+        self.custom = custom  # the upload these points came from (a new upload means a new run)
         self.points = make_points(state, custom)
         self.data = featurize(self.points, state.features)
         self.model = build_model(state, self.points.n_classes)

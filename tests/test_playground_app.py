@@ -119,7 +119,7 @@ def test_divergence_stops_the_run_with_a_message_and_reset():
             at.run()
     assert_clean(at)
     assert not at.session_state["pg_playing"]
-    assert any("diverged" in e.value and "Reset" in e.value for e in at.error)
+    assert any("diverged" in e.value and "smaller learning rate" in e.value for e in at.error)
     assert at.button(key="pg_w_play").disabled
     at.button(key="pg_w_reset").click().run()
     assert_clean(at)
@@ -156,3 +156,15 @@ def test_the_run_and_settings_survive_a_page_switch():
     assert_clean(at)
     assert run_of(at).epoch == 3 and at.session_state["pg_state"].dataset == "xor"
     assert at.selectbox(key="pg_w_dataset").value == "xor"  # widget re-seeded from our own key
+
+
+def test_a_new_upload_replaces_the_points():
+    at = open_page()
+    at.file_uploader(key="pg_w_upload").set_value(("mine.csv", GOOD_CSV, "text/csv")).run()
+    first = run_of(at)
+    other = b"x1,x2,label\n" + b"".join(f"{i / 10},{-i / 10},{i % 3}\n".encode() for i in range(12))
+    at.file_uploader(key="pg_w_upload").set_value(("mine.csv", other, "text/csv")).run()
+    assert_clean(at)
+    second = run_of(at)
+    assert second is not first and second.points.n_classes == 3
+    assert len(second.points.y_train) + len(second.points.y_test) == 12

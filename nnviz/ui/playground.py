@@ -12,7 +12,6 @@ Widget keys start with pg_w_ and are re-seeded from pg_state whenever Streamlit 
 """
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pyarrow as pa
@@ -26,7 +25,7 @@ from ..plots.playground import boundary_spec, curve_spec, network_spec, neuron_s
 from ..training import TrainingDiverged
 
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
-_UPLOAD_MSG, _FRAMES = "pg_upload_msg", "pg_frames"
+_UPLOAD_MSG = "pg_upload_msg"
 W = "pg_w_"
 FRAME_SECONDS = 0.2  # the live view's timer while playing: at most 5 frames a second
 RESOLUTION = 100  # grid points per side for the pictures over the plane
@@ -201,7 +200,8 @@ def ensure_run(state: PlaygroundState) -> PlaygroundRun:
     st.session_state[STATE] = state
     run = st.session_state.get(RUN)
     custom = st.session_state.get(CUSTOM_DATA)
-    if run is None or run.needs_reset(state) or (state.dataset == CUSTOM and run.points.name != custom.name):
+    new_upload = state.dataset == CUSTOM and run is not None and run.custom is not custom
+    if run is None or run.needs_reset(state) or new_upload:
         _new_run(state)
     else:
         before = run.state.train_config
@@ -221,7 +221,6 @@ def _new_run(state: PlaygroundState) -> None:
 def _play() -> None:
     st.session_state[PLAYING] = True
     st.session_state.pop(W + "rewind", None)
-    st.session_state[_FRAMES] = (0, time.perf_counter())
 
 
 def _pause() -> None:
@@ -274,7 +273,7 @@ def controls(state: PlaygroundState, run: PlaygroundRun, present: bool) -> tuple
 
 def divergence_message(run: PlaygroundRun) -> None:
     if run.diverged:
-        st.error(run.diverged + " Press Reset (or choose a smaller learning rate to carry on).",
+        st.error(run.diverged + " Or pick a smaller learning rate to carry on from here.",
                  icon=":material/error:")
 
 
@@ -287,14 +286,11 @@ def live_view(slot, present: bool) -> None:
 
 
 def _select_neuron() -> None:
-    """Click on a neuron in the diagram: show it large (click it again to go back to the output)."""
+    """Click on a neuron in the diagram: show it large; a double click goes back to the output."""
     event = st.session_state.get(W + "network") or {}
-    for p in ((event.get("selection") or {}).get("neuron") or []):
-        if "layer" in p and "index" in p:
-            chosen = (int(p["layer"]), int(p["index"]))
-            st.session_state[VIEW] = None if st.session_state.get(VIEW) == chosen else chosen
-            st.session_state[W + "view"] = _view_label(st.session_state[VIEW])
-            return
+    points = [p for p in ((event.get("selection") or {}).get("neuron") or []) if "layer" in p and "index" in p]
+    st.session_state[VIEW] = (int(points[0]["layer"]), int(points[0]["index"])) if points else None
+    st.session_state[W + "view"] = _view_label(st.session_state[VIEW])
 
 
 def _view_label(view) -> str:
@@ -319,8 +315,6 @@ def _live_body(slot, present: bool) -> None:
         except TrainingDiverged:
             st.session_state[PLAYING] = False
             st.rerun()  # the whole page: stops the timer and shows the message
-        n, t0 = st.session_state.get(_FRAMES, (0, time.perf_counter()))
-        st.session_state[_FRAMES] = (n + 1, t0)
 
     left, right = st.columns([1.3, 1], gap="medium")
     with right:
@@ -413,8 +407,8 @@ def _view_picker(sizes, feature_labels, class_labels) -> None:
     current = _view_label(st.session_state.get(VIEW))
     if st.session_state.get(key) != current:
         st.session_state[key] = current if current in options else "Output"
-    st.selectbox("Large picture (or click a neuron in the diagram)", options, key=key, format_func=label,
-                 on_change=_on_view_pick)
+    st.selectbox("Large picture: or click a neuron in the diagram (double-click: back)", options, key=key,
+                 format_func=label, on_change=_on_view_pick)
 
 
 def _on_view_pick() -> None:
