@@ -7,8 +7,7 @@ import streamlit as st
 from nnviz.download import DownloadError
 from nnviz.io import model_to_bytes
 from nnviz.plots.curves import training_curves
-from nnviz.plots.mnist import (confusion_figure, gallery_figure, hidden_weights_figure, mistakes_figure,
-                               template_figure)
+from nnviz.plots.mnist import confusion_figure, gallery_figure, mistake_titles, tile_picture
 from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
                              output_templates)
 from nnviz.ui import mnist as ui
@@ -125,8 +124,25 @@ def status_line(run: ui.Run) -> str:
             f"train accuracy {last.train_acc:.1%}{sec}")
 
 
+# Pictures are rasters (see nnviz.plots.mnist.tile_picture): redrawn in place every epoch, no blink.
+# Their height follows the window's (vh), so 1280x720 and 1920x1080 both show them whole.
+PICTURE_CSS = """<style>
+.st-key-mnist_templates_box img { max-height: 44vh; }
+.st-key-mnist_hidden_box img { max-height: 52vh; }
+.st-key-mnist_mistakes_box img { max-height: 40vh; }
+[class*="st-key-mnist_"][class*="_box"] img { width: auto !important; max-width: 100%; object-fit: contain; }
+</style>"""
+
+
+def picture(key: str, image) -> None:
+    """A PIL picture in a keyed container (class st-key-<key>_box: the CSS above and the tests find it)."""
+    with st.container(key=f"{key}_box"):
+        st.image(image, output_format="PNG")
+
+
 def draw(run: ui.Run) -> None:
     model, data = run.model, run.data
+    st.html(PICTURE_CSS)
     st.markdown(status_line(run))
     if run.origin:
         st.caption(run.description())
@@ -135,18 +151,19 @@ def draw(run: ui.Run) -> None:
     with np.errstate(all="ignore"):
         probs = model.predict_proba(data.x_test)
     no_hidden = len(model.weights) == 1
-    left, right = st.columns([1.25, 1], gap="medium")
+    left, right = st.columns([1.5, 1], gap="medium")
     with left:
         if no_hidden:
             st.subheader("Weights into each output", help="Output neuron c scores an image by the sum of pixel x weight; its 784 weights, drawn as a 28x28 picture, are its template of digit c.")
-            chart(template_figure(output_templates(model), present=present), "mnist_templates")
+            templates = output_templates(model)
         else:
             st.subheader("Effective template of each digit")
             st.caption("The gradient of the digit's score with respect to the pixels, at the mean training "
                        "image: red pixels, inked more, raise the score; blue ones lower it."
                        + (" With N(0, 1) initial weights the pictures stay noisy: training moves each "
                           "weight only a fraction of its random start." if run.settings.init == "normal" else ""))
-            chart(template_figure(effective_templates(model, run.mean_image), present=present), "mnist_templates")
+            templates = effective_templates(model, run.mean_image)
+        picture("mnist_templates", tile_picture(templates, [str(c) for c in range(10)], cols=5))
     with right:
         st.subheader("Loss and accuracy")
         chart(training_curves(run.curve, present=present, height=250 if present else 300,
@@ -154,7 +171,8 @@ def draw(run: ui.Run) -> None:
     if not no_hidden:
         n = min(HIDDEN_SHOWN, model.sizes[1])
         st.subheader(f"First hidden layer: weights into neurons 1-{n} (of {model.sizes[1]})")
-        chart(hidden_weights_figure(first_layer_images(model, n), cols=10, present=present), "mnist_hidden")
+        hidden = first_layer_images(model, n)
+        picture("mnist_hidden", tile_picture(hidden, None, cols=10, px=4, gap=6, font_px=22))
     c1, c2 = st.columns([1, 1.5], gap="medium")
     with c1:
         st.subheader("Confusion matrix", help="Rows: the true digit; columns: the network's answer, on the test digits.")
@@ -164,8 +182,8 @@ def draw(run: ui.Run) -> None:
         st.subheader("Most confident mistakes", help="Test digits the network gets wrong, the surest first: "
                      "true digit \u2192 its answer \u00b7 the probability it gave that answer.")
         m = confident_mistakes(probs, data.y_test, limit=10)
-        chart(mistakes_figure(data.x_test[m.index], m.true, m.predicted, m.confidence,
-                                        present=present), "mnist_mistakes")
+        picture("mnist_mistakes", tile_picture(data.x_test[m.index], mistake_titles(m.true, m.predicted, m.confidence),
+                                               cols=5, diverging=False, font_px=22, gap=16))
 
 
 @st.fragment(run_every=TICK_S if run.running else None)

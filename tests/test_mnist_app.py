@@ -55,7 +55,8 @@ def test_train_two_epochs_and_accuracy_rises(at):
     assert shared.test_acc == pytest.approx(accs[2])
     np.testing.assert_array_equal(shared.model.weights[0], run.model.weights[0])
     assert "2 epochs" in shared.description
-    assert len(at.get("plotly_chart")) == 5  # templates, curves, confusion, mistakes, gallery
+    assert len(at.get("plotly_chart")) == 3  # curves, confusion, gallery
+    assert len(at.get("image")) == 2  # the templates and the mistakes, as pictures
 
 
 def test_step_pause_reset(at):

@@ -5,8 +5,8 @@ import pytest
 from nnviz.mnist import load_bundled
 from nnviz.model import MLP
 from nnviz.plots.digits import GREYS
-from nnviz.plots.mnist import (confusion_figure, gallery_figure, hidden_weights_figure, mistake_titles,
-                               mistakes_figure, mosaic, template_figure, tile_figure)
+from nnviz.plots.mnist import (colourise, confusion_figure, gallery_figure, hidden_weights_figure, mistake_titles,
+                               mistakes_figure, mosaic, template_figure, tile_figure, tile_picture)
 from nnviz.plots.style import DIVERGING
 from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
                              health, output_templates)
@@ -182,3 +182,37 @@ def test_gallery_figure_shows_digits_with_their_labels():
     assert len(fig.data) == 20
     assert [a.text for a in fig.layout.annotations] == [str(int(v)) for v in d.y_train[:20]]
     assert fig.data[0].zmin == 0 and fig.data[0].zmax == 1
+
+
+# ----- raster pictures (the live view) ----------------------------------------------------------------
+def test_colourise_centres_the_diverging_scale_at_white():
+    rgb = colourise(np.array([-2.0, 0.0, 2.0, 5.0, np.nan]), DIVERGING, -2.0, 2.0)
+    assert rgb.dtype == np.uint8 and rgb.shape == (5, 3)
+    assert tuple(rgb[0]) == (0x21, 0x66, 0xAC)  # most negative: the blue end
+    assert tuple(rgb[1]) == (0xF7, 0xF7, 0xF7)  # zero: white
+    assert tuple(rgb[2]) == tuple(rgb[3]) == (0xB2, 0x18, 0x2B)  # beyond the scale: clipped to red
+    grey = colourise(np.array([0.0, 0.5, 1.0]), GREYS, 0.0, 1.0)
+    assert [tuple(g) for g in grey] == [(0, 0, 0), (128, 128, 128), (255, 255, 255)]
+
+
+def test_tile_picture_draws_each_tile_magnified_with_one_scale():
+    imgs = np.zeros((3, 784))
+    imgs[0, 0] = 4.0  # top-left pixel of tile 0: the largest value, pure red
+    imgs[2, 783] = -1.0  # bottom-right pixel of tile 2: a quarter of the way to blue
+    pic = np.asarray(tile_picture(imgs, None, cols=2, px=3, gap=5, colorbar=False))
+    pad, tile = 2, 28 * 3
+    assert pic.shape == (2 * tile + 5 + 2 * pad, 2 * tile + 5 + 2 * pad, 3)
+    np.testing.assert_array_equal(pic[pad:pad + 3, pad:pad + 3], np.full((3, 3, 3), (0xB2, 0x18, 0x2B)))
+    assert tuple(pic[pad + 10, pad + 10]) == (0xF7, 0xF7, 0xF7)  # zero is white
+    y, x = pad + (tile + 5) + tile - 1, pad + tile - 1  # last pixel of tile 2 (second row, first column)
+    expected = colourise(np.array([-1.0]), DIVERGING, -4.0, 4.0)[0]
+    assert tuple(pic[y, x]) == tuple(expected)
+
+
+def test_tile_picture_titles_and_colour_bar_add_room():
+    imgs = np.random.default_rng(4).normal(size=(10, 784))
+    plain = tile_picture(imgs, None, cols=5, colorbar=False)
+    titled = tile_picture(imgs, [str(c) for c in range(10)], cols=5, colorbar=True)
+    assert titled.size[0] == plain.size[0] and titled.size[1] > plain.size[1]
+    digits = tile_picture(np.random.default_rng(5).random((4, 784)), ["7 → 2 · 98%"] * 4, cols=4, diverging=False)
+    assert digits.size[0] == 4 * 28 * 5 + 3 * 10 + 4

@@ -18,7 +18,7 @@ GAP_COLOUR = "#5A5A5A"  # between the tiles of a mosaic: neither a weight colour
 CONFUSION_SCALE = [[0.0, "#FFFFFF"], [0.02, "#FDE7D6"], [0.3, "#F4A582"], [1.0, "#B2182B"]]
 
 
-def template_figure(templates: np.ndarray, present: bool = False, cols: int = 5, cell_px: int = 105,
+def template_figure(templates: np.ndarray, present: bool = False, cols: int = 5, cell_px: int = 120,
                     zmax: float | None = None) -> go.Figure:
     """Ten 28x28 weight pictures (10, 784) titled 0-9, one diverging scale centred at zero."""
     templates = np.asarray(templates, dtype=np.float64)
@@ -155,3 +155,91 @@ def gallery_figure(images: np.ndarray, labels: Sequence[int], present: bool = Fa
                      cell_px=cell_px, present=present)
     fig.update_annotations(font_size=19 if present else 15)
     return fig
+
+
+# ----- raster pictures for the live view ---------------------------------------------------------
+# While a network trains, the page redraws its pictures every epoch. Streamlit 1.67 gives a Plotly
+# chart a new identity whenever its data change, so the browser rebuilds it and it blinks white;
+# an st.image keeps its element and swaps the picture in place. These builders draw the same
+# mosaics (same colours, titles, one scale per frame) as RGB pictures.
+def _hex_rgb(colour: str) -> np.ndarray:
+    colour = colour.lstrip("#")
+    return np.array([int(colour[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64)
+
+
+def colourise(values: np.ndarray, scale: Sequence, vmin: float, vmax: float) -> np.ndarray:
+    """Map values (any shape) through a Plotly-style colour scale [[pos, '#rrggbb'], ...] to RGB uint8.
+
+    Values are clipped to [vmin, vmax]; NaN becomes mid-grey (the gaps of a mosaic are set apart later).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    pos = np.array([p for p, _ in scale], dtype=np.float64)
+    rgb = np.stack([_hex_rgb(c) for _, c in scale])  # (stops, 3)
+    t = np.clip((values - vmin) / (vmax - vmin), 0.0, 1.0)
+    t = np.where(np.isnan(t), 0.5, t)
+    out = np.stack([np.interp(t, pos, rgb[:, k]) for k in range(3)], axis=-1)
+    return np.round(out).astype(np.uint8)
+
+
+def _font(size: int):
+    """DejaVu Sans (has the arrow and the minus sign), else Pillow's own font; and whether it is DejaVu."""
+    from PIL import ImageFont
+    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
+        try:
+            return ImageFont.truetype(name, size), True
+        except OSError:
+            pass
+    return ImageFont.load_default(size=size), False
+
+
+def _ascii(text: str) -> str:
+    return text.replace("\u2192", "->").replace("\u2212", "-")
+
+
+def tile_picture(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 10,
+                 diverging: bool = True, zmax: float | None = None, px: int = 5, gap: int = 10,
+                 font_px: int = 28, colorbar: bool = True, gap_colour: str = "#FFFFFF"):
+    """The mosaic of tile_figure as a PIL picture: tiles (k, 784) magnified px times, titles above.
+
+    One colour scale for all tiles (diverging: +-zmax centred at zero, default max|value|; else
+    grey 0..1), and for diverging pictures a colour bar with its three values underneath.
+    """
+    from PIL import Image, ImageDraw
+    images = np.asarray(images, dtype=np.float64)
+    k = len(images)
+    side = int(round(np.sqrt(images.shape[1]))) if k else 28
+    cols = max(1, min(cols, k)) if k else 1
+    rows = max(1, -(-k // cols))
+    font, unicode_ok = _font(font_px)
+    title_h = int(font_px * 1.35) if titles else 0
+    tile = side * px
+    bar_h = int(font_px * 2.6) if (colorbar and diverging) else 0
+    pad = 2  # room for the tiles' outer edges
+    width = cols * tile + (cols - 1) * gap + 2 * pad
+    height = rows * (title_h + tile) + (rows - 1) * gap + bar_h + 2 * pad
+    canvas = Image.new("RGB", (width, height), gap_colour)
+    draw = ImageDraw.Draw(canvas)
+    if diverging:
+        zmax = zmax or symmetric_range(images)
+        scale, vmin, vmax = DIVERGING, -zmax, zmax
+    else:
+        scale, vmin, vmax = GREYS, 0.0, zmax or 1.0
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        x0, y0 = pad + c * (tile + gap), pad + r * (title_h + tile + gap) + title_h
+        rgb = colourise(img.reshape(side, side), scale, vmin, vmax)
+        canvas.paste(Image.fromarray(rgb).resize((tile, tile), Image.NEAREST), (x0, y0))
+        draw.rectangle((x0 - 1, y0 - 1, x0 + tile, y0 + tile), outline="#B0B0B0")  # white = 0 needs an edge
+        if titles:
+            text = titles[i] if unicode_ok else _ascii(titles[i])
+            draw.text((x0 + tile / 2, y0 - 3), text, fill="#1A1A1A", font=font, anchor="md")
+    if bar_h:
+        bar_w = min(width - 2 * pad, 3 * tile)
+        bar_x, bar_y = (width - bar_w) // 2, height - pad - bar_h + font_px // 3
+        ramp = colourise(np.linspace(vmin, vmax, bar_w)[None, :].repeat(font_px // 2, axis=0), scale, vmin, vmax)
+        canvas.paste(Image.fromarray(ramp), (bar_x, bar_y))
+        minus = "\u2212" if unicode_ok else "-"
+        for frac, text in ((0.0, f"{minus}{zmax:.2g}"), (0.5, "0"), (1.0, f"+{zmax:.2g}")):
+            draw.text((bar_x + frac * (bar_w - 1), bar_y + font_px // 2 + 2), text, fill="#1A1A1A", font=font,
+                      anchor={0.0: "la", 0.5: "ma", 1.0: "ra"}[frac])
+    return canvas
