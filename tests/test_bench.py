@@ -45,6 +45,7 @@ def test_quick_json_lines(capsys):
         assert TRAIN_KEYS <= r.keys()
         assert len(r["runs"]) == 2 and all(v > 0 for v in r["runs"])
         assert _positive(r["samples_per_s"]) and r["samples_per_s"] == pytest.approx(np.median(r["runs"]), rel=1e-3)
+        assert r["best_samples_per_s"] == pytest.approx(max(r["runs"]), rel=1e-3)
         assert r["threads"] in (1, None)  # forced by --threads 1
         assert r["dtype"] == ("float64" if r["impl"] == "loop" else "float32")
 
