@@ -316,7 +316,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
                     "impl": impl, "sizes": MAIN["sizes"], "activation": MAIN["activation"], "loss": MAIN["loss"],
                     "batch_size": batch, "dtype": "float32", "threads": n_used,
                     "samples_per_s": float(np.median(values)), "best_samples_per_s": float(max(values)),
-                "runs": [round(v, 1) for v in values]})
+                    "runs": [round(v, 1) for v in values]})
         # 2. The seed's workload: nnviz against the per-example loop, both on one BLAS thread.
         with threads.BlasLimit(threads.training_threads(10)):
             n_used = threads.blas_threads()
