@@ -44,6 +44,10 @@ def test_softmax_tall_path_keeps_nan_visible():
     with np.errstate(invalid="ignore"):
         p = F.output("softmax", z)
     assert np.isnan(p[17]).all() and np.isfinite(np.delete(p, 17, axis=0)).all()
+    for row in ([np.nan, 1.0, 2.0], [1.0, np.nan], [np.inf, 1.0]):  # one example takes another path
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(F.output("softmax", np.array([row], np.float32))).all()
+    np.testing.assert_array_equal(F.output("softmax", np.array([[-np.inf, 1.0, 1e4]], np.float32)), [[0, 0, 1]])
 
 
 @pytest.mark.parametrize("sizes,activation,output", [([2, 8, 8, 2], "tanh", "softmax"), ([2, 8, 8, 3], "relu", "softmax"),
