@@ -74,7 +74,7 @@ def probability_bars(probs: np.ndarray, highlight: int | None = None, title: str
     probs = np.asarray(probs, dtype=np.float64).ravel()
     colours = [CLASS_COLOURS[0] if i == highlight else "#B0B0B0" for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colours,
-                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside",
+                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside", constraintext="none",
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%", showgrid=True)
     fig.update_xaxes(type="category", title_text="class")
