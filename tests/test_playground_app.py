@@ -69,6 +69,10 @@ def test_url_state_round_trip():
     assert q["activation"] == ["sigmoid"] or q["activation"] == "sigmoid"
     assert "spiral" in str(q["dataset"]) and "8,8" in str(q["hidden"]) and "0.1" in str(q["lr"])
     assert run_of(at).model.arch.activation == "sigmoid"
+    at.toggle(key="pg_w_discretize").set_value(True).run()
+    assert at.session_state["pg_state"].discretize and "1" in str(at.query_params["discretize"])
+    at.toggle(key="pg_w_show_test").set_value(False).run()
+    assert not at.session_state["pg_state"].show_test and "show_test" not in at.query_params
 
 
 def test_zero_hidden_layers_is_logistic_regression():

@@ -316,21 +316,16 @@ def _live_body(slot, present: bool) -> None:
             st.session_state[PLAYING] = False
             st.rerun()  # the whole page: stops the timer and shows the message
 
-    left, right = st.columns([1.3, 1], gap="medium")
-    with right:
-        title_slot, plane_slot = st.empty(), st.container(key="pg_plane_box")  # keys: hooks for browser tests
-        state = _view_toggles(state)
-        # Which epoch to show: the latest, or the rewind slider's (only while paused).
-        shown = None
-        if not playing and run.epoch > 0 and not state.hidden_control("rewind"):
-            if st.session_state.get(W + "rewind", run.epoch) > run.epoch:
-                st.session_state[W + "rewind"] = run.epoch
-            _seed("rewind", run.epoch)
-            pick = st.slider("Rewind: show epoch", 0, run.epoch, key=W + "rewind",
-                             help="Snapshots of every epoch (thinned out in long runs): drag back to see the "
-                                  "boundary, the network and the curves at an earlier epoch. Play carries on "
-                                  "from the latest.")
-            shown = run.snapshots.nearest(pick) if pick < run.epoch else None
+    # Compute first, then draw each element once, in page order. (An st.empty() made here would
+    # blank its line at the start of every frame until the new content arrives: a flicker.)
+    state = _toggled(state)
+    rewind = not playing and run.epoch > 0 and not state.hidden_control("rewind")
+    shown = None
+    if rewind:
+        if st.session_state.get(W + "rewind", run.epoch) > run.epoch:
+            st.session_state[W + "rewind"] = run.epoch
+        pick = st.session_state[_seed("rewind", run.epoch)]
+        shown = run.snapshots.nearest(pick) if pick < run.epoch else None
     model = run.model_at(shown)
     epoch = run.epoch if shown is None else shown
     history = run.history
@@ -345,51 +340,62 @@ def _live_body(slot, present: bool) -> None:
     if selected is not None and not (0 <= selected[0] < len(sizes) and 0 <= selected[1] < sizes[selected[0]]):
         selected = st.session_state[VIEW] = None
     tall = 410 if present else 380  # network and boundary side by side fit under the controls at 720p
+    size = tall + 50  # the plane's chart: its legend sits above the square
+    at = f" at epoch {epoch:,}" if shown is not None else ""
+    if selected is None:
+        title = "Output" + at
+        plane = boundary_spec(view.probs, run.points, state.show_test, state.discretize, class_labels, present, size)
+    else:
+        layer, idx = selected
+        title = node_name(layer, idx, len(sizes) - 1, feature_labels, class_labels) + at
+        if layer == 0:
+            values, act = view.inputs[..., idx], "linear"
+        elif layer == len(sizes) - 1:
+            values, act = view.probs[..., idx], "sigmoid"
+        else:
+            values, act = view.hidden[layer - 1][..., idx], model.arch.activation
+        plane = neuron_spec(values, act, run.points, state.show_test, class_labels, present, size)
+
+    left, right = st.columns([1.3, 1], gap="medium")
     with left:
         _chart(st, network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
                key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
-        curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")
+        curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")  # keys: hooks for tests
         for col, metric in zip(curve_cols, ("loss", "accuracy")):
             _chart(col, curve_spec(history, metric, shown, present, height=240 if present else 210),
                    width="stretch")
     with right:
-        at = f" at epoch {epoch:,}" if shown is not None else ""
-        size = tall + 10
-        if selected is None:
-            title = "Output" + at
-            spec = boundary_spec(view.probs, run.points, state.show_test, state.discretize, class_labels,
-                                 present, size)
-        else:
-            layer, idx = selected
-            name = node_name(layer, idx, len(sizes) - 1, feature_labels, class_labels)
-            if layer == 0:
-                values, act = view.inputs[..., idx], "linear"
-            elif layer == len(sizes) - 1:
-                values, act = view.probs[..., idx], "sigmoid"
-            else:
-                values, act = view.hidden[layer - 1][..., idx], model.arch.activation
-            title = name + at
-            spec = neuron_spec(values, act, run.points, state.show_test, class_labels, present, size)
-        title_slot.markdown(_loss_line(title, stats))
-        _chart(plane_slot, spec, width="stretch")
+        st.markdown(_loss_line(title, stats))
+        _chart(st.container(key="pg_plane_box"), plane, width="stretch")
+        _view_toggles(state)
+        if rewind:
+            st.slider("Rewind: show epoch", 0, run.epoch, key=W + "rewind",
+                      help="Snapshots of every epoch (thinned out in long runs): drag back to see the "
+                           "boundary, the network and the curves at an earlier epoch. Play carries on "
+                           "from the latest.")
         _view_picker(sizes, feature_labels, class_labels)
 
 
-def _view_toggles(state: PlaygroundState) -> PlaygroundState:
-    """Test points and discretize: inside the fragment, so a flip redraws only the charts."""
-    hide = state.hidden_control
-    values = {}
-    cols = st.columns(2)
-    if not hide("show_test"):
-        values["show_test"] = cols[0].toggle("Show test points", key=_seed("show_test", state.show_test))
-    if not hide("discretize"):
-        values["discretize"] = cols[1].toggle("Discretize output", key=_seed("discretize", state.discretize),
-                                              help="Only the predicted class, no confidence shading")
+def _toggled(state: PlaygroundState) -> PlaygroundState:
+    """The state with the view toggles' current values (read before they are drawn, below the
+    plane); a flip is stored and goes to the URL."""
+    values = {name: bool(st.session_state[W + name]) for name in ("show_test", "discretize")
+              if W + name in st.session_state and not state.hidden_control(name)}
     new = replace(state, **values)
     if new != state:
         st.session_state[STATE] = new
         sync_url(new)
     return new
+
+
+def _view_toggles(state: PlaygroundState) -> None:
+    """Test points and discretize: inside the fragment, so a flip redraws only the charts."""
+    cols = st.columns(2)
+    if not state.hidden_control("show_test"):
+        cols[0].toggle("Show test points", key=_seed("show_test", state.show_test))
+    if not state.hidden_control("discretize"):
+        cols[1].toggle("Discretize output", key=_seed("discretize", state.discretize),
+                       help="Only the predicted class, no confidence shading")
 
 
 def _view_picker(sizes, feature_labels, class_labels) -> None:

@@ -16,9 +16,15 @@ EPOCH_JS = "() => { const e = document.querySelector('[data-testid=stMetricValue
 PICTURE_JS = "() => { const i = document.querySelector('.st-key-pg_plane_box svg image'); " \
              "return i ? (i.getAttribute('href') || '') : ''; }"
 # Frames counted in the page: every change of the epoch counter (no polling from Python).
-COUNT_JS = """() => { window.__pgFrames = 0; let last = null;
+# Also watched at every DOM change: the four charts and the loss line never go missing (a flash).
+COUNT_JS = """() => { window.__pgFrames = 0; window.__pgGaps = 0; let last = null;
   new MutationObserver(() => { const e = document.querySelector('[data-testid=stMetricValue]');
-    const t = e && e.innerText; if (t && t !== last) { last = t; window.__pgFrames++; } })
+    const t = e && e.textContent; if (t && t !== last) { last = t; window.__pgFrames++; }
+    if (!window.__pgWatch) return;
+    const charts = document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks').length;
+    const line = [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
+      .some(m => m.textContent.includes('training loss'));
+    if (charts < 4 || !line) window.__pgGaps++; })
   .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
 # Tag the live charts' SVG roots: a chart that was mounted afresh would lose its tag.
 TAG_JS = "() => document.querySelectorAll('[data-testid=stVegaLiteChart] svg.marks')" \
@@ -48,6 +54,7 @@ def test_play_redraws_the_boundary_frame_after_frame_and_pause_stops(page: Page,
     # Epoch 2 comes with the full rerun that Play causes; from epoch 4 on, frames are fragment runs.
     page.wait_for_function(f"() => parseInt(({EPOCH_JS})()) >= 4", timeout=20_000)
     page.evaluate(TAG_JS)
+    page.evaluate("window.__pgWatch = true")
     n_tagged = page.evaluate(TAGGED_JS)
     assert n_tagged >= 4  # network, loss, accuracy, boundary
 
@@ -70,6 +77,7 @@ def test_play_redraws_the_boundary_frame_after_frame_and_pause_stops(page: Page,
     assert fps >= 0.8  # the target is >= 4 on an idle machine; this only catches a stalled timer
     # Redrawn in place: the same chart elements throughout (no remount, no blank flash).
     assert page.evaluate(TAGGED_JS) == n_tagged
+    assert page.evaluate("window.__pgGaps") == 0, "a chart or the loss line went missing during a frame"
     page.screenshot(path=shots / "playground-playing-1280x720.png")
 
     page.get_by_role("button", name="Pause", exact=True).click()
