@@ -1,13 +1,11 @@
 """MNIST (/mnist): train a digit classifier and watch its weight pictures change every epoch."""
-import time
-
 import numpy as np
 import streamlit as st
 
 from nnviz.download import DownloadError
 from nnviz.io import model_to_bytes
-from nnviz.plots.curves import training_curves
-from nnviz.plots.mnist import confusion_figure, gallery_figure, mistake_titles, tile_picture
+from nnviz.plots.mnist import (confusion_rows, confusion_spec, curve_rows, curve_spec, gallery_figure, mistake_titles,
+                               tile_picture)
 from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
                              output_templates)
 from nnviz.ui import mnist as ui
@@ -166,8 +164,12 @@ def draw(run: ui.Run) -> None:
         picture("mnist_templates", tile_picture(templates, [str(c) for c in range(10)], cols=5))
     with right:
         st.subheader("Loss and accuracy")
-        chart(training_curves(run.curve, present=present, height=250 if present else 300,
-                                        max_epochs=max(run.target_epoch, run.epoch, 1)), "mnist_curves")
+        span = max(run.target_epoch, run.epoch, 1)
+        k1, k2 = st.columns(2, gap="small")
+        for col, metric in ((k1, "loss"), (k2, "accuracy")):
+            with col, st.container(key=f"mnist_{metric}_box"):
+                spec = curve_spec(metric, span, present)
+                st.vega_lite_chart(curve_rows(run.curve, metric), spec, width="stretch")
     if not no_hidden:
         n = min(HIDDEN_SHOWN, model.sizes[1])
         st.subheader(f"First hidden layer: weights into neurons 1-{n} (of {model.sizes[1]})")
@@ -177,7 +179,9 @@ def draw(run: ui.Run) -> None:
     with c1:
         st.subheader("Confusion matrix", help="Rows: the true digit; columns: the network's answer, on the test digits.")
         cm = confusion_matrix(data.y_test, probs.argmax(axis=1), 10)
-        chart(confusion_figure(cm, present=present), "mnist_confusion")
+        with st.container(key="mnist_confusion_box"):
+            spec = confusion_spec(10, present)
+            st.vega_lite_chart(confusion_rows(cm), spec, width=spec["width"] + 80, height=spec["height"] + 70)
     with c2:
         st.subheader("Most confident mistakes", help="Test digits the network gets wrong, the surest first: "
                      "true digit \u2192 its answer \u00b7 the probability it gave that answer.")

@@ -55,7 +55,8 @@ def test_train_two_epochs_and_accuracy_rises(at):
     assert shared.test_acc == pytest.approx(accs[2])
     np.testing.assert_array_equal(shared.model.weights[0], run.model.weights[0])
     assert "2 epochs" in shared.description
-    assert len(at.get("plotly_chart")) == 3  # curves, confusion, gallery
+    assert len(at.get("plotly_chart")) == 1  # the gallery
+    assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, confusion
     assert len(at.get("image")) == 2  # the templates and the mistakes, as pictures
 
 

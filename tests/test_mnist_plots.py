@@ -5,8 +5,10 @@ import pytest
 from nnviz.mnist import load_bundled
 from nnviz.model import MLP
 from nnviz.plots.digits import GREYS
-from nnviz.plots.mnist import (colourise, confusion_figure, gallery_figure, hidden_weights_figure, mistake_titles,
-                               mistakes_figure, mosaic, template_figure, tile_figure, tile_picture)
+from nnviz.plots.mnist import (colourise, confusion_rows, confusion_spec, curve_rows, curve_spec, gallery_figure,
+                               mistake_titles, tile_picture)
+from nnviz.plots.style import TEST_COLOUR, TRAIN_COLOUR
+from nnviz.training import EpochStats
 from nnviz.plots.style import DIVERGING
 from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
                              health, output_templates)
@@ -117,63 +119,9 @@ def test_a_slow_network_is_at_chance_but_not_failed():
 
 
 # ----- figures --------------------------------------------------------------------------------------
-def test_mosaic_places_tiles_row_major_with_nan_gaps():
-    imgs = np.arange(3 * 4, dtype=float).reshape(3, 4)  # three 2x2 images
-    m = mosaic(imgs, cols=2, gap=1)
-    assert m.shape == (5, 5)
-    np.testing.assert_array_equal(m[0:2, 0:2], [[0, 1], [2, 3]])
-    np.testing.assert_array_equal(m[0:2, 3:5], [[4, 5], [6, 7]])
-    np.testing.assert_array_equal(m[3:5, 0:2], [[8, 9], [10, 11]])
-    assert np.isnan(m[2]).all() and np.isnan(m[:, 2]).all() and np.isnan(m[3:, 3:]).all()
-
-
-def test_template_figure_one_diverging_scale_centred_at_zero():
-    t = np.random.default_rng(0).normal(size=(10, 784))
-    t[4, 10] = -9.0  # the largest magnitude sets the scale of the whole frame
-    fig = template_figure(t)
-    assert len(fig.data) == 1
-    h = fig.data[0]
-    assert h.zmax == pytest.approx(9.0) and h.zmin == pytest.approx(-9.0)
-    assert [list(c) for c in h.colorscale] == [list(c) for c in DIVERGING]
-    assert [a.text for a in fig.layout.annotations] == [str(c) for c in range(10)]
-    # top-left tile is digit 0 with its first row on top (heatmap rows run upwards)
-    z = np.array(h.z, dtype=float)
-    np.testing.assert_allclose(z[-1, :28], t[0, :28])
-
-
-def test_tile_figure_digits_in_grey_from_zero_to_one():
-    imgs = np.random.default_rng(1).random((6, 784))
-    fig = tile_figure(imgs, [f"t{i}" for i in range(6)], cols=3, diverging=False)
-    h = fig.data[0]
-    assert (h.zmin, h.zmax) == (0.0, 1.0)
-    assert [list(c) for c in h.colorscale] == [list(c) for c in GREYS]
-    assert len(fig.layout.annotations) == 6
-
-
-def test_hidden_weights_figure_names_each_neuron_on_hover():
-    w = np.random.default_rng(2).normal(size=(12, 784))
-    fig = hidden_weights_figure(w, cols=5)
-    h = fig.data[0]
-    names = {v for row in h.customdata for v in row if v}
-    assert names == {f"neuron {i}" for i in range(1, 13)}
-    assert h.zmin == -h.zmax == pytest.approx(-np.abs(w).max())
-
-
-def test_confusion_figure_colours_by_row_share_and_writes_counts():
-    cm = np.array([[8, 2], [1, 1]])
-    fig = confusion_figure(cm)
-    h = fig.data[0]
-    np.testing.assert_allclose(np.array(h.z), [[0.8, 0.2], [0.5, 0.5]])
-    assert [list(r) for r in h.text] == [["8", "2"], ["1", "1"]]
-
-
-def test_mistakes_figure_titles_and_empty_case():
-    imgs = np.random.default_rng(3).random((2, 784))
-    fig = mistakes_figure(imgs, [7, 4], [2, 9], [0.98, 0.5])
-    assert [a.text for a in fig.layout.annotations] == ["7 → 2 · 98%", "4 → 9 · 50%"]
+def test_mistake_titles_read_true_arrow_answer_confidence():
+    assert mistake_titles([7, 4], [2, 9], [0.98, 0.5]) == ["7 → 2 · 98%", "4 → 9 · 50%"]
     assert mistake_titles([1], [7], [0.123]) == ["1 → 7 · 12%"]
-    empty = mistakes_figure(np.zeros((0, 784)), [], [], [])
-    assert "No mistakes" in empty.layout.annotations[0].text
 
 
 def test_gallery_figure_shows_digits_with_their_labels():
@@ -216,3 +164,41 @@ def test_tile_picture_titles_and_colour_bar_add_room():
     assert titled.size[0] == plain.size[0] and titled.size[1] > plain.size[1]
     digits = tile_picture(np.random.default_rng(5).random((4, 784)), ["7 → 2 · 98%"] * 4, cols=4, diverging=False)
     assert digits.size[0] == 4 * 28 * 5 + 3 * 10 + 4
+
+
+# ----- Vega-Lite charts -------------------------------------------------------------------------------
+def stats(epoch, loss, acc, end=True):
+    return EpochStats(epoch, loss, loss * 1.1, acc, acc - 0.01, 0.1, 0, end)
+
+
+def test_curve_rows_are_long_format_train_and_test():
+    history = [stats(0, 2.3, 0.1), stats(0.5, 0.9, 0.7, end=False), stats(1, 0.5, 0.9)]
+    loss = curve_rows(history, "loss")
+    assert [(r["epoch"], r["split"]) for r in loss] == [(0, "train"), (0, "test"), (0.5, "train"), (0.5, "test"),
+                                                         (1, "train"), (1, "test")]
+    assert loss[1]["value"] == pytest.approx(2.3 * 1.1)
+    acc = curve_rows(history, "accuracy")
+    assert [r["value"] for r in acc if r["split"] == "train"] == [0.1, 0.7, 0.9]
+    assert curve_rows([stats(0, float("nan"), 0.1)], "loss") == []  # NaN never reaches the chart
+
+
+def test_curve_spec_fixes_the_axes_and_colours():
+    spec = curve_spec("accuracy", 30, present=True)
+    enc = spec["encoding"]
+    assert enc["x"]["scale"]["domain"] == [0, 30.0]  # the x axis does not jump while training
+    assert enc["y"]["scale"]["domain"] == [0, 1] and enc["y"]["axis"]["format"] == ".0%"
+    assert enc["color"]["scale"] == {"domain": ["train", "test"], "range": [TRAIN_COLOUR, TEST_COLOUR]}
+    assert enc["strokeDash"]["scale"]["range"][1] != [1, 0]  # test is dashed
+    assert spec["height"] > curve_spec("accuracy", 30, present=False)["height"]
+    assert curve_spec("loss", 0.2)["encoding"]["x"]["scale"]["domain"] == [0, 1.0]
+    assert curve_spec("loss", 5)["encoding"]["y"]["scale"] == {"zero": True}
+
+
+def test_confusion_rows_share_of_each_true_digit():
+    rows = confusion_rows(np.array([[8, 2], [0, 0]]))
+    assert rows[0] == {"true": "0", "predicted": "0", "count": 8, "share": 0.8, "label": "8"}
+    assert rows[1]["share"] == pytest.approx(0.2)
+    assert rows[2]["label"] == "" and rows[2]["share"] == 0.0  # an empty row divides by one, not zero
+    spec = confusion_spec(10)
+    assert spec["encoding"]["x"]["sort"] == [str(i) for i in range(10)]
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text"]

@@ -1,8 +1,16 @@
-"""Figures of the MNIST page: digit templates, first-layer weights, confusion matrix, mistakes.
+"""Pictures and charts of the MNIST page: digit templates, first-layer weights, curves, confusion, mistakes.
 
-Pure functions from arrays to go.Figure. Weight pictures use the diverging colour scale centred
-at zero (blue negative, white zero, red positive) with ONE scale per figure, so two pictures in
-the same frame compare directly.
+Pure functions of arrays. The page redraws them every epoch while a network trains, and
+Streamlit 1.67 rebuilds a Plotly chart from scratch whenever its data change (it blinks white on
+a projector). So the live view uses what Streamlit updates in place:
+
+- weight and digit pictures are rasters (PIL images, tile_picture): the diverging colour scale
+  centred at zero (blue negative, white zero, red positive) of nnviz.plots.style, ONE scale per
+  picture so tiles compare directly, a colour bar with its values, a title above each tile;
+- curves and the confusion matrix are Vega-Lite specs (rows, spec) whose spec stays the same
+  while only the rows change.
+
+The static gallery of sample digits is a Plotly figure (nnviz.plots.digits.digit_grid).
 """
 from __future__ import annotations
 
@@ -11,141 +19,15 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .digits import GREYS, _square_axes, digit_grid, symmetric_range
-from .style import DIVERGING, base_layout
+from .digits import GREYS, digit_grid, symmetric_range
+from .style import DIVERGING, FONT_SIZE, PRESENT_FONT_SIZE, TEST_COLOUR, TRAIN_COLOUR
 
-GAP_COLOUR = "#5A5A5A"  # between the tiles of a mosaic: neither a weight colour nor white
 CONFUSION_SCALE = [[0.0, "#FFFFFF"], [0.02, "#FDE7D6"], [0.3, "#F4A582"], [1.0, "#B2182B"]]
-
-
-def template_figure(templates: np.ndarray, present: bool = False, cols: int = 5, cell_px: int = 120,
-                    zmax: float | None = None) -> go.Figure:
-    """Ten 28x28 weight pictures (10, 784) titled 0-9, one diverging scale centred at zero."""
-    templates = np.asarray(templates, dtype=np.float64)
-    fig = tile_figure(templates, [str(c) for c in range(len(templates))], cols=cols, diverging=True,
-                      zmax=zmax, cell_px=cell_px, present=present)
-    fig.update_annotations(font_size=24 if present else 19)
-    return fig
-
-
-def mosaic(images: np.ndarray, cols: int, gap: int = 2, gap_y: int | None = None) -> np.ndarray:
-    """Tile k square images (k, s*s) into one array, row-major and top-down; the gaps are NaN.
-
-    Result shape (rows*(s+gap_y)-gap_y, cols*(s+gap)-gap); gap_y defaults to gap.
-    """
-    images = np.asarray(images, dtype=np.float64)
-    gap_y = gap if gap_y is None else gap_y
-    k = len(images)
-    side = int(round(np.sqrt(images.shape[1]))) if k else 28
-    rows = max(1, -(-k // cols))
-    out = np.full((rows * (side + gap_y) - gap_y, cols * (side + gap) - gap), np.nan)
-    for i, img in enumerate(images):
-        r, c = divmod(i, cols)
-        y0, x0 = r * (side + gap_y), c * (side + gap)
-        out[y0:y0 + side, x0:x0 + side] = img.reshape(side, side)
-    return out
-
-
-def tile_figure(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 10,
-                diverging: bool = True, zmax: float | None = None, cell_px: int = 100,
-                present: bool = False, hover_label: str = "", colorbar: bool = True) -> go.Figure:
-    """Many 28x28 pictures (k, 784) as ONE heatmap trace: a mosaic with a title above each tile.
-
-    The same look as nnviz.plots.digits.digit_grid (one colour scale for the whole frame: diverging
-    centred at zero, or grey 0..1 for digits), but a single trace instead of k subplots, so a live
-    redraw every epoch stays cheap in the browser. Hover names the tile (its title, or
-    hover_label + its number counting from 1).
-    """
-    images = np.asarray(images, dtype=np.float64)
-    k = len(images)
-    cols = max(1, min(cols, k)) if k else 1
-    side = int(round(np.sqrt(images.shape[1]))) if k else 28
-    gap = 2
-    gap_y = 9 if titles else gap  # room for a title line above each row of tiles
-    tiles = mosaic(images, cols, gap, gap_y)
-    rows = max(1, -(-k // cols))
-    names = list(titles) if titles else [f"{hover_label} {i + 1}".strip() for i in range(k)]
-    ids = np.full(tiles.shape, "", dtype=object)
-    for i in range(k):
-        r, c = divmod(i, cols)
-        ids[r * (side + gap_y):r * (side + gap_y) + side, c * (side + gap):c * (side + gap) + side] = names[i]
-    if diverging:
-        zmax = zmax or symmetric_range(images)
-        zmin, scale = -zmax, DIVERGING
-    else:
-        zmin, zmax, scale = 0.0, zmax or 1.0, GREYS
-    top_pad = gap_y if titles else 0
-    height_units = tiles.shape[0] + top_pad
-    # y runs upwards in a heatmap: flip so that tile row 0 is on top, and leave room for its title
-    fig = go.Figure(go.Heatmap(
-        z=tiles[::-1], customdata=ids[::-1], zmin=zmin, zmax=zmax, colorscale=scale, hoverongaps=False,
-        showscale=colorbar and diverging, colorbar=dict(thickness=14, len=0.9),
-        hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
-    for i, title in enumerate(titles or []):
-        r, c = divmod(i, cols)
-        fig.add_annotation(x=c * (side + gap) + (side - 1) / 2, y=tiles.shape[0] - r * (side + gap_y) - 0.5,
-                           text=title, showarrow=False, yanchor="bottom", xanchor="center",
-                           font=dict(size=18 if present else 14))
-    _square_axes(fig)
-    fig.update_xaxes(range=[-0.5, tiles.shape[1] - 0.5])
-    fig.update_yaxes(range=[-0.5, height_units - 0.5])
-    fig.update_layout(**base_layout(present, height=rows * cell_px + (cell_px // 4 if titles else 0) + 10,
-                                    plot_bgcolor="rgba(0,0,0,0)", margin=dict(l=5, r=5, t=5, b=5)))
-    return fig
-
-
-def hidden_weights_figure(images: np.ndarray, cols: int = 10, present: bool = False,
-                          cell_px: int = 68, zmax: float | None = None) -> go.Figure:
-    """The weight pictures of first-layer neurons (k, 784): one mosaic, one diverging scale.
-
-    Dark grey gaps between the tiles, so a white (zero) border never merges with its neighbour.
-    """
-    fig = tile_figure(images, None, cols=cols, diverging=True, zmax=zmax, cell_px=cell_px,
-                      present=present, hover_label="neuron")
-    fig.update_layout(plot_bgcolor=GAP_COLOUR)
-    return fig
-
-
-def confusion_figure(counts: np.ndarray, present: bool = False, height: int = 380) -> go.Figure:
-    """Confusion matrix (k, k): rows the true digit, columns the predicted one; counts written in.
-
-    Colour is the share of the row (so a rare digit's errors show as clearly as a common one's).
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    k = len(counts)
-    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    labels = [str(i) for i in range(k)]
-    text = [[str(v) if v else "" for v in row] for row in counts]
-    fig = go.Figure(go.Heatmap(
-        z=share, x=labels, y=labels, text=text, texttemplate="%{text}",
-        textfont=dict(size=15 if present else 11), colorscale=CONFUSION_SCALE, zmin=0, zmax=1,
-        showscale=False, customdata=counts,
-        hovertemplate="true %{y}, predicted %{x}: %{customdata} (%{z:.1%} of the %{y}s)<extra></extra>"))
-    fig.update_xaxes(title_text="predicted", type="category", side="bottom", showgrid=False)
-    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed", showgrid=False,
-                     scaleanchor="x", constrain="domain")
-    fig.update_layout(**base_layout(present, height=height, margin=dict(l=10, r=10, t=10, b=10)))
-    return fig
 
 
 def mistake_titles(true: Sequence[int], predicted: Sequence[int], confidence: Sequence[float]) -> list[str]:
     """'7 → 2 · 98%': the true digit, what the network said, and how sure it was."""
     return [f"{t} → {p} · {c:.0%}" for t, p, c in zip(true, predicted, confidence)]
-
-
-def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
-                    confidence: Sequence[float], present: bool = False, cols: int = 5,
-                    cell_px: int = 110) -> go.Figure:
-    """The wrongly classified digits (k, 784) in grey, titled true → predicted · confidence."""
-    if len(images) == 0:
-        fig = go.Figure()
-        fig.add_annotation(text="No mistakes on the test digits", showarrow=False, font=dict(size=18))
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        fig.update_layout(**base_layout(present, height=120))
-        return fig
-    return tile_figure(np.asarray(images), mistake_titles(true, predicted, confidence), cols=cols,
-                       diverging=False, cell_px=cell_px, present=present)
 
 
 def gallery_figure(images: np.ndarray, labels: Sequence[int], present: bool = False, cols: int = 10,
@@ -157,11 +39,7 @@ def gallery_figure(images: np.ndarray, labels: Sequence[int], present: bool = Fa
     return fig
 
 
-# ----- raster pictures for the live view ---------------------------------------------------------
-# While a network trains, the page redraws its pictures every epoch. Streamlit 1.67 gives a Plotly
-# chart a new identity whenever its data change, so the browser rebuilds it and it blinks white;
-# an st.image keeps its element and swaps the picture in place. These builders draw the same
-# mosaics (same colours, titles, one scale per frame) as RGB pictures.
+# ----- raster pictures -------------------------------------------------------------------------------
 def _hex_rgb(colour: str) -> np.ndarray:
     colour = colour.lstrip("#")
     return np.array([int(colour[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.float64)
@@ -199,7 +77,7 @@ def _ascii(text: str) -> str:
 def tile_picture(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 10,
                  diverging: bool = True, zmax: float | None = None, px: int = 5, gap: int = 10,
                  font_px: int = 28, colorbar: bool = True, gap_colour: str = "#FFFFFF"):
-    """The mosaic of tile_figure as a PIL picture: tiles (k, 784) magnified px times, titles above.
+    """Many square pictures (k, 784) as one PIL picture: tiles magnified px times, row-major, titles above.
 
     One colour scale for all tiles (diverging: +-zmax centred at zero, default max|value|; else
     grey 0..1), and for diverging pictures a colour bar with its three values underneath.
@@ -243,3 +121,97 @@ def tile_picture(images: np.ndarray, titles: Sequence[str] | None = None, cols: 
             draw.text((bar_x + frac * (bar_w - 1), bar_y + font_px // 2 + 2), text, fill="#1A1A1A", font=font,
                       anchor={0.0: "la", 0.5: "ma", 1.0: "ra"}[frac])
     return canvas
+
+
+# ----- Vega-Lite charts: st.vega_lite_chart(rows, spec) ----------------------------------------------
+def _vega_config(present: bool) -> dict:
+    size = PRESENT_FONT_SIZE if present else FONT_SIZE
+    return {"axis": {"labelFontSize": size, "titleFontSize": size, "grid": True, "gridColor": "#E5E5E5"},
+            "legend": {"labelFontSize": size, "titleFontSize": size, "symbolStrokeWidth": 3},
+            "title": {"fontSize": round(size * 1.15), "fontWeight": "normal"},
+            "view": {"stroke": None}}
+
+
+def curve_rows(history: Sequence, metric: str) -> list[dict]:
+    """Long-format rows {epoch, split, value} of one metric ('loss' or 'accuracy') for a curve chart."""
+    keys = {"loss": ("train_loss", "test_loss"), "accuracy": ("train_acc", "test_acc")}[metric]
+    rows = []
+    for s in history:
+        for split, key in zip(("train", "test"), keys):
+            value = float(getattr(s, key))
+            if np.isfinite(value):
+                rows.append({"epoch": float(s.epoch), "split": split, "value": value})
+    return rows
+
+
+def curve_spec(metric: str, max_epochs: float, present: bool = False, height: int = 190) -> dict:
+    """A Vega-Lite line chart of one metric over epochs: solid train, dashed test (Okabe-Ito colours).
+
+    The x axis spans [0, max_epochs] so nothing jumps while training; accuracy runs 0-100%.
+    """
+    y = {"field": "value", "type": "quantitative", "title": metric}
+    if metric == "accuracy":
+        y.update(scale={"domain": [0, 1]}, axis={"format": ".0%", "tickCount": 5})
+    else:
+        y.update(scale={"zero": True}, axis={"tickCount": 5})
+    splits = ["train", "test"]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "height": round(height * (1.2 if present else 1.0)),  # of the plot; the width fits the container
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "mark": {"type": "line", "point": {"size": 50 if present else 30}, "strokeWidth": 3 if present else 2,
+                 "clip": True},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epoch",
+                  "scale": {"domain": [0, max(float(max_epochs), 1.0)], "nice": False}},
+            "y": y,
+            "color": {"field": "split", "type": "nominal", "title": None,
+                      "scale": {"domain": splits, "range": [TRAIN_COLOUR, TEST_COLOUR]},
+                      # one legend for the pair, where the accuracy curve leaves room
+                      "legend": {"orient": "bottom-right", "fillColor": "#FFFFFFCC", "padding": 4}
+                      if metric == "accuracy" else None},
+            "strokeDash": {"field": "split", "type": "nominal", "legend": None,
+                           "scale": {"domain": splits, "range": [[1, 0], [7, 4]]}},
+            "tooltip": [{"field": "split"}, {"field": "epoch", "format": ".2f"},
+                        {"field": "value", "format": ".1%" if metric == "accuracy" else ".4f"}],
+        },
+        "config": _vega_config(present),
+    }
+
+
+def confusion_rows(counts: np.ndarray) -> list[dict]:
+    """One row per cell {true, predicted, count, share (of the true digit's row), label}."""
+    counts = np.asarray(counts, dtype=np.int64)
+    totals = np.maximum(counts.sum(axis=1), 1)
+    return [{"true": str(t), "predicted": str(p), "count": int(counts[t, p]),
+             "share": float(counts[t, p] / totals[t]), "label": str(int(counts[t, p])) if counts[t, p] else ""}
+            for t in range(len(counts)) for p in range(counts.shape[1])]
+
+
+def confusion_spec(n_classes: int = 10, present: bool = False, size: int = 330) -> dict:
+    """A Vega-Lite confusion matrix: rows the true digit, columns the answer, counts written in,
+    colour the share of the row (so a rare digit's errors show as clearly as a common one's)."""
+    labels = [str(i) for i in range(n_classes)]
+    side = round(size * (1.2 if present else 1.0))
+    stops = [c for _, c in CONFUSION_SCALE]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": side, "height": side,
+        "encoding": {
+            "x": {"field": "predicted", "type": "ordinal", "sort": labels, "title": "predicted",
+                  "axis": {"labelAngle": 0, "orient": "bottom"}},
+            "y": {"field": "true", "type": "ordinal", "sort": labels, "title": "true digit"},
+        },
+        "layer": [
+            {"mark": {"type": "rect"},
+             "encoding": {"color": {"field": "share", "type": "quantitative", "legend": None,
+                                    "scale": {"domain": [p for p, _ in CONFUSION_SCALE], "range": stops}},
+                          "tooltip": [{"field": "true", "title": "true"}, {"field": "predicted"},
+                                      {"field": "count"}, {"field": "share", "format": ".1%", "title": "of the row"}]}},
+            {"mark": {"type": "text", "fontSize": 15 if present else 12},
+             "encoding": {"text": {"field": "label"},
+                          "color": {"condition": {"test": "datum.share > 0.5", "value": "#FFFFFF"},
+                                    "value": "#1A1A1A"}}},
+        ],
+        "config": _vega_config(present),
+    }
