@@ -228,6 +228,12 @@ async def run(n: int, seconds: float, which: str) -> dict:
             result["rss_peak_mb"] = peak
             result["rss_end_mb"] = rss_mb(proc.pid)
             result["rss_samples"] = samples
+            log_at_end = len(log_path.read_text())
+            # Pause before closing: Streamlit 1.67's Starlette websocket handler logs a traceback
+            # when a tab closes while the server is sending to it (a disconnect race, upstream).
+            await asyncio.gather(*(p.get_by_role("button", name="Pause", exact=True).first.click(timeout=30_000)
+                                   for p in pages), return_exceptions=True)
+            await asyncio.sleep(1.5)
             for context, _ in opened:
                 await context.close()
             await browser.close()
@@ -237,8 +243,10 @@ async def run(n: int, seconds: float, which: str) -> dict:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    server_log = log_path.read_text()
+    full_log = log_path.read_text()
+    server_log, after = full_log[:log_at_end], full_log[log_at_end:]
     tracebacks = server_log.count("Traceback")
+    result["tracebacks_at_disconnect"] = after.count("Traceback")
     fps = [s.frames / elapsed for s in sessions]
     epochs = [(s.epoch_end or 0) - (s.epoch_start or 0) for s in sessions]
     result.update(
@@ -265,7 +273,8 @@ async def run(n: int, seconds: float, which: str) -> dict:
 def report(r: dict) -> str:
     lines = [
         f"{r['sessions']} sessions pressed {r['action']} on {r['page']} at once, for {r['elapsed_s']:.0f} s",
-        f"  errors: {r['errors']} (server tracebacks {r['server_tracebacks']})",
+        f"  errors: {r['errors']} (server tracebacks {r['server_tracebacks']}; "
+        f"{r['tracebacks_at_disconnect']} more while the tabs closed)",
         f"  frames per second per session: mean {r['fps_mean']:.2f}, min {r['fps_min']:.2f}, "
         f"max {r['fps_max']:.2f}",
         f"  epochs trained per session: {statistics.mean(r['epochs_per_session']):.0f} on average "
