@@ -339,8 +339,9 @@ def _live_body(slot, present: bool) -> None:
     selected = st.session_state.get(VIEW)
     if selected is not None and not (0 <= selected[0] < len(sizes) and 0 <= selected[1] < sizes[selected[0]]):
         selected = st.session_state[VIEW] = None
-    tall = 410 if present else 380  # network and boundary side by side fit under the controls at 720p
-    size = tall + 50  # the plane's chart: its legend sits above the square
+    # Heights in px: in projector mode network and boundary both fit under the controls at 720p.
+    tall = 390 if present else 380
+    size = 400 if present else 430  # the plane's chart, legend above the square included
     at = f" at epoch {epoch:,}" if shown is not None else ""
     if selected is None:
         title = "Output" + at
