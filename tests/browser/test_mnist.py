@@ -28,6 +28,17 @@ def changed(page: Page, key: str, old: str, timeout_s: float = 20.0) -> str:
     pytest.fail(f"picture {key} did not change in {timeout_s} s")
 
 
+# The live elements; each must be updated in place, never rebuilt (a rebuilt chart blinks white).
+LIVE = {"templates": ".st-key-mnist_templates_box img", "mistakes": ".st-key-mnist_mistakes_box img",
+        "loss": ".st-key-mnist_loss_box [data-testid=stVegaLiteChart]",
+        "accuracy": ".st-key-mnist_accuracy_box [data-testid=stVegaLiteChart]",
+        "confusion": ".st-key-mnist_confusion_box [data-testid=stVegaLiteChart]"}
+MARK_JS = """sel => { for (const s of Object.values(sel)) for (const e of document.querySelectorAll(s)) e.__nnviz = 1; }"""
+REBUILT_JS = """sel => Object.entries(sel).filter(([k, s]) => {
+    const els = [...document.querySelectorAll(s)].filter(e => e.offsetParent !== null);
+    return els.length !== 1 || !els[0].__nnviz; }).map(([k]) => k)"""
+
+
 def open_mnist(page: Page) -> None:
     """Open /mnist. "/" first: until a run of app.py has called st.navigation, Streamlit treats the
     pages/ folder as a v1 multipage app and would run pages/mnist.py without app.py."""
@@ -58,6 +69,9 @@ def test_train_changes_the_weight_pictures(page: Page, shots: Path):
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Epoch [2-9] of 10"))).to_be_visible(timeout=60_000)
     during = changed(page, "mnist_templates", before)  # redrawn by the fragment's timer, no click
+    page.evaluate(MARK_JS, LIVE)
+    changed(page, "mnist_templates", during)  # one more epoch drawn...
+    assert page.evaluate(REBUILT_JS, LIVE) == []  # ...into the same elements: nothing blinks
     save(page, shots, "mnist-training-1280x720.png", 1280, 720)  # live, mid-training
     pause = page.get_by_role("button", name="Pause", exact=True)
     if pause.is_enabled():  # on a slow machine the ten epochs may be over already
