@@ -143,29 +143,35 @@ class Trainer:
         # One BLAS thread for small batches; the setting is process-wide, so it is released while paused.
         blas = threads.BlasLimit(threads.training_threads(bs))
         elapsed, t0 = 0.0, time.perf_counter()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), blas:
+        # NumPy's error state is a context variable: entered per batch and never held across a yield,
+        # since a caller may resume this generator from another context (a Streamlit rerun does).
+        quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+        with blas:
             for k in range(n_batches):
-                idx = order[k * bs:(k + 1) * bs]
-                xb = model.batch_buffer(len(idx))
-                np.take(self._x, idx, axis=0, out=xb)  # gather straight into the reused buffer
-                if self.augment is not None:
-                    xb = self.augment(xb, self._y[idx])
-                g = model.gradients(xb, self._y[idx], cfg.l1, cfg.l2)
-                # NaN/inf anywhere upstream reaches the output layer's bias gradient.
-                if not np.isfinite(g.biases[-1]).all():
-                    raise self._diverged(f"in epoch {self.epoch + 1}, batch {k + 1}")
-                opt.step(params, g.weights + g.biases)
+                with np.errstate(**quiet):
+                    idx = order[k * bs:(k + 1) * bs]
+                    xb = model.batch_buffer(len(idx))
+                    np.take(self._x, idx, axis=0, out=xb)  # gather straight into the reused buffer
+                    if self.augment is not None:
+                        xb = self.augment(xb, self._y[idx])
+                    g = model.gradients(xb, self._y[idx], cfg.l1, cfg.l2)
+                    # NaN/inf anywhere upstream reaches the output layer's bias gradient.
+                    if not np.isfinite(g.biases[-1]).all():
+                        raise self._diverged(f"in epoch {self.epoch + 1}, batch {k + 1}")
+                    opt.step(params, g.weights + g.biases)
                 if every_batches and (k + 1) % every_batches == 0 and k + 1 < n_batches:
                     elapsed += time.perf_counter() - t0
                     blas.restore()
-                    stats = self.measure(self.epoch + (k + 1) / n_batches, elapsed, (k + 1) * bs, False)
+                    with np.errstate(**quiet):
+                        stats = self.measure(self.epoch + (k + 1) / n_batches, elapsed, (k + 1) * bs, False)
                     yield stats
                     blas.apply()
                     t0 = time.perf_counter()  # after the yield: the time the caller held it is not training
             elapsed += time.perf_counter() - t0
             blas.restore()
             self.epoch += 1
-            stats = self.measure(self.epoch, elapsed, n, True)
+            with np.errstate(**quiet):
+                stats = self.measure(self.epoch, elapsed, n, True)
         if not (np.isfinite(stats.train_loss) and model.is_finite()):
             self.epoch -= 1
             raise self._diverged(f"in epoch {self.epoch + 1}")
