@@ -178,3 +178,46 @@ def test_a_failed_full_download_keeps_the_bundled_digits(at, monkeypatch, tmp_pa
     at.button(key="mnist_step").click().run()
     run = run_of(at)
     assert run.data_name == "bundled" and run.epoch == 1 and run.curve[-1].test_acc > 0.8
+
+
+def test_within_epoch_updates_on_a_large_set(at, monkeypatch):
+    from nnviz.ui import mnist as ui
+    monkeypatch.setattr(ui, "CHUNK_EXAMPLES", 2000)  # the 8,000 bundled digits count as large here
+    at.button(key="mnist_train").click().run()
+    run = run_of(at)
+    last = run.curve[-1]
+    assert not last.end_of_epoch and 0 < last.epoch < 1 and run.mid_epoch
+    assert "Epoch 0.25 of 10" in status(at)
+    for _ in range(4):  # reports after 62, 124, 186, 248 of the 250 batches, then the epoch's end
+        at.run()
+        assert not at.exception
+    assert run_of(at).curve[-1].end_of_epoch and run_of(at).epoch == 1
+    assert at.session_state["nnviz_digit_model"].test_acc == run_of(at).curve[-1].test_acc
+
+
+def test_a_successful_full_download_switches_the_data(at, monkeypatch):
+    from nnviz.training import Dataset
+    from nnviz.ui import mnist as ui
+    d = mnist.load_bundled()
+    big = Dataset(np.concatenate([d.x_train, d.x_train[:4000]]), np.concatenate([d.y_train, d.y_train[:4000]]),
+                  d.x_test, d.y_test, 10, "stand-in for the full set")
+    reports = []
+
+    def fake_load_full(progress=None):
+        for f in (0.0, 0.5, 1.0):
+            progress(f, f"step {f}")
+            reports.append(f)
+        return big
+
+    ui._full_holder().clear()
+    monkeypatch.setattr(mnist, "load_full", fake_load_full)
+    monkeypatch.setattr(mnist, "full_is_cached", lambda: "data" in ui._full_holder())
+    try:
+        at.button(key="mnist_download").click().run()
+        assert not at.exception and not errors(at) and reports == [0.0, 0.5, 1.0]
+        assert at.session_state[W + "data"] == "full"
+        assert any("Full MNIST is here" in s.value for s in at.success)
+        run = run_of(at)
+        assert run.data is big and run.data_name == "full"  # an untrained network moves to the new data
+    finally:
+        ui._full_holder().clear()  # shared by the server's sessions: leave no stand-in behind

@@ -83,8 +83,9 @@ class Settings:
     def describe(self) -> str:
         """'[784, 30, 10] sigmoid, sigmoid output + quadratic loss, SGD eta 3, batch 10'."""
         act = f" {LABELS[self.activation]}" if self.hidden_layers else ""
+        decay = f", \u03bb {self.l2:g}" if self.l2 else ""
         return (f"{list(self.sizes)}{act}, {self.output} output + {LABELS[self.loss]} loss, "
-                f"{LABELS[self.optimizer]} \u03b7 {self.lr:g}, batch {self.batch_size}")
+                f"{LABELS[self.optimizer]} \u03b7 {self.lr:g}, batch {self.batch_size}{decay}")
 
 
 # One click each. Every preset sets all network and training fields (the data choice stays).
@@ -95,7 +96,7 @@ PRESETS = {
                    dict(hidden_layers=1, hidden_size=30, activation="sigmoid", output="sigmoid",
                         loss="quadratic", optimizer="sgd", lr=3.0, batch_size=10, epochs=30, l2=0.0,
                         init="normal", seed=0)),
-    "templates": ("Digit templates",
+    "templates": ("Templates",
                   "No hidden layer: 784 pixels straight into 10 softmax outputs. The weights into "
                   "each output are a 28x28 picture: the network's template of that digit.",
                   dict(hidden_layers=0, activation="relu", output="softmax", loss="cross_entropy",
