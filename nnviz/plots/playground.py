@@ -27,7 +27,7 @@ from ..training import Dataset, EpochStats
 from .style import CLASS_COLOURS, DIVERGING, FONT_SIZE, PRESENT_FONT_SIZE, TEST_COLOUR, TRAIN_COLOUR
 
 NEG_COLOUR, POS_COLOUR = DIVERGING[0][1], DIVERGING[-1][1]  # link colours: weight < 0, weight > 0
-THUMB_STEP = 3  # neuron pictures use every 3rd grid point: 100 -> 34 px, plenty for ~60 px on screen
+THUMB_MAX, THUMB_MIN = 34, 12  # a neuron's picture in pixels: 34 for a few neurons a column, 12 for 32
 _WHITE = np.array([255.0, 255.0, 255.0])
 
 
@@ -72,7 +72,9 @@ _DIV_LUT = np.stack([np.interp(np.linspace(0, 1, 255), _DIV_POS, _DIV_RGB[:, c])
 
 def diverging_rgb(values: np.ndarray) -> np.ndarray:
     """Values (...) in [-1, 1] -> the diverging palette (blue -1, white 0, red +1): (..., 3) uint8."""
-    t = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0)
+    t = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(t).all():
+        t = np.nan_to_num(t, nan=0.0)
     idx = np.rint((np.clip(t, -1, 1) + 1) * 127).astype(np.intp)
     return _DIV_LUT[idx]
 
@@ -292,25 +294,30 @@ def network_spec(model: MLP, view: PlaneView, feature_labels: Sequence[str],
     thick = 8.0 if present else 6.0
     links = []
     for l, w in enumerate(model.weights):
-        for i in range(w.shape[0]):
-            for j in range(w.shape[1]):
-                frac = abs(float(w[i, j])) / wmax
-                links.append({"x": l, "y": float(ys[l][i]), "x2": l + 1, "y2": float(ys[l + 1][j]),
-                              "sign": "positive" if w[i, j] > 0 else "negative",
-                              "w": round(0.5 + thick * frac, 2), "o": round(0.25 + 0.65 * frac, 3)})
+        i, j = np.meshgrid(np.arange(w.shape[0]), np.arange(w.shape[1]), indexing="ij")
+        frac = np.abs(w).ravel() / wmax
+        links += [{"x": l, "y": y, "x2": l + 1, "y2": y2, "sign": "positive" if v > 0 else "negative",
+                   "w": width, "o": opacity}
+                  for y, y2, v, width, opacity in zip(ys[l][i.ravel()].tolist(), ys[l + 1][j.ravel()].tolist(),
+                                                      w.ravel().tolist(), np.round(0.5 + thick * frac, 2).tolist(),
+                                                      np.round(0.25 + 0.65 * frac, 3).tolist())]
 
     r = view.probs.shape[0]
-    step = THUMB_STEP if r >= 60 else 1
+    # About 3 picture pixels per screen pixel is plenty: deep columns get small pictures (and
+    # a 32x6 network stays ~200 small PNGs a frame, not ~200 big ones).
+    side = int(np.clip(300 // tallest, THUMB_MIN, THUMB_MAX))
+    pick = np.unique(np.linspace(0, r - 1, min(side, r)).round().astype(int))
+    sub = np.ix_(pick, pick)
     act = model.arch.activation
     nodes = []
     for l, n in enumerate(sizes):
         for idx in range(n):
             if l == 0:
-                rgb = diverging_rgb(neuron_scale(view.inputs[::step, ::step, idx], "linear"))
+                rgb = diverging_rgb(neuron_scale(view.inputs[..., idx][sub], "linear"))
             elif l == n_layers:
-                rgb = class_tint_rgb(view.probs[::step, ::step, idx], idx)
+                rgb = class_tint_rgb(view.probs[..., idx][sub], idx)
             else:
-                rgb = diverging_rgb(neuron_scale(view.hidden[l - 1][::step, ::step, idx], act))
+                rgb = diverging_rgb(neuron_scale(view.hidden[l - 1][..., idx][sub], act))
             name = node_name(l, idx, n_layers, feature_labels, class_labels)
             bias = "" if l == 0 else f"bias {float(model.biases[l - 1][idx]):+.3f}"
             nodes.append({"x": l, "y": float(ys[l][idx]), "layer": l, "index": idx, "name": name, "bias": bias,
