@@ -363,3 +363,16 @@ def test_curve_spec_rows_and_marker():
     assert {r["set"] for r in rows} == {"train"} and all(math.isfinite(r["value"]) for r in rows)
     with pytest.raises(ValueError):
         curve_spec(run.history, "f1")
+
+
+def test_network_spec_draws_the_strongest_links_of_a_big_network():
+    from nnviz.plots.playground import MAX_LINKS
+    s = replace_state(hidden=(32, 32, 32), features=tuple(FEATURES))
+    run = PlaygroundRun(s)
+    v = plane_view(run.model, s.features, 40)
+    links = dataset(network_spec(run.model, v, [str(f) for f in FEATURES]), "links")
+    assert len(links) == MAX_LINKS
+    w = np.sort(np.abs(np.concatenate([x.ravel() for x in run.model.weights])))
+    drawn = min(r["w"] for r in links)
+    weakest_drawn = w[-MAX_LINKS]
+    assert drawn == pytest.approx(round(0.5 + 6.0 * weakest_drawn / w[-1], 2), abs=0.011)

@@ -27,6 +27,7 @@ from ..training import Dataset, EpochStats
 from .style import CLASS_COLOURS, DIVERGING, FONT_SIZE, PRESENT_FONT_SIZE, TEST_COLOUR, TRAIN_COLOUR
 
 NEG_COLOUR, POS_COLOUR = DIVERGING[0][1], DIVERGING[-1][1]  # link colours: weight < 0, weight > 0
+MAX_LINKS = 800  # links drawn at most (the strongest), so a frame stays cheap for the browser
 THUMB_MAX, THUMB_MIN = 34, 12  # a neuron's picture in pixels: 34 for a few neurons a column, 12 for 32
 _WHITE = np.array([255.0, 255.0, 255.0])
 
@@ -292,14 +293,20 @@ def network_spec(model: MLP, view: PlaneView, feature_labels: Sequence[str],
 
     wmax = max(float(np.abs(w).max()) for w in model.weights) or 1.0
     thick = 8.0 if present else 6.0
+    # Every link, unless there are more than MAX_LINKS: then the strongest ones (a 32x6 network
+    # has 5,000; drawing them all costs the browser ~0.3 s a frame and shows a grey mesh anyway).
+    n_links = sum(w.size for w in model.weights)
+    cut = np.sort(np.concatenate([np.abs(w).ravel() for w in model.weights]))[-MAX_LINKS] \
+        if n_links > MAX_LINKS else -1.0
     links = []
     for l, w in enumerate(model.weights):
-        i, j = np.meshgrid(np.arange(w.shape[0]), np.arange(w.shape[1]), indexing="ij")
-        frac = np.abs(w).ravel() / wmax
-        links += [{"x": l, "y": y, "x2": l + 1, "y2": y2, "sign": "positive" if v > 0 else "negative",
+        i, j = np.nonzero(np.abs(w) >= cut) if cut >= 0 else np.nonzero(np.ones_like(w, dtype=bool))
+        v = w[i, j]
+        frac = np.abs(v) / wmax
+        links += [{"x": l, "y": y, "x2": l + 1, "y2": y2, "sign": "positive" if x > 0 else "negative",
                    "w": width, "o": opacity}
-                  for y, y2, v, width, opacity in zip(ys[l][i.ravel()].tolist(), ys[l + 1][j.ravel()].tolist(),
-                                                      w.ravel().tolist(), np.round(0.5 + thick * frac, 2).tolist(),
+                  for y, y2, x, width, opacity in zip(ys[l][i].tolist(), ys[l + 1][j].tolist(), v.tolist(),
+                                                      np.round(0.5 + thick * frac, 2).tolist(),
                                                       np.round(0.25 + 0.65 * frac, 3).tolist())]
 
     r = view.probs.shape[0]
