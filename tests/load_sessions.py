@@ -124,6 +124,8 @@ class Session:
         self.index = index
         self.frames = 0  # fragment (live view) runs finished
         self.reruns = 0  # full script runs finished
+        self.started = 0  # runs started
+        self.interrupted = 0  # runs cut short by the next rerun request (the timer ticked again first)
         self.errors: list[str] = []
         self.counting = False
         self.epoch_start = self.epoch_end = None
@@ -136,11 +138,16 @@ class Session:
         if isinstance(payload, str) or not self.counting:
             return
         msg = ForwardMsg.FromString(payload)
-        if msg.WhichOneof("type") == "script_finished":
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":  # sent as every run (full or fragment) starts
+            self.started += 1
+        if kind == "script_finished":
             if msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
                 self.frames += 1
             elif msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                 self.reruns += 1
+            elif msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self.interrupted += 1
 
 
 async def epoch_of(page) -> float | None:
@@ -259,6 +266,8 @@ async def run(n: int, seconds: float, which: str) -> dict:
         fps_mean=statistics.mean(fps), fps_min=min(fps), fps_max=max(fps),
         epochs_per_session=[round(e, 1) for e in epochs],
         full_reruns=sum(s.reruns for s in sessions),
+        interrupted_runs=sum(s.interrupted for s in sessions),
+        started_runs=sum(s.started for s in sessions),
         per_session_mb=(result["rss_end_mb"] - result["rss_before_mb"]) / n,
     )
     frames = sum(s.frames for s in sessions)
@@ -278,7 +287,9 @@ def report(r: dict) -> str:
         f"  frames per second per session: mean {r['fps_mean']:.2f}, min {r['fps_min']:.2f}, "
         f"max {r['fps_max']:.2f}",
         f"  epochs trained per session: {statistics.mean(r['epochs_per_session']):.0f} on average "
-        f"(min {min(r['epochs_per_session']):.0f})",
+        f"(min {min(r['epochs_per_session']):.0f}); runs cut short by the next timer tick: "
+        f"{r['interrupted_runs']} (frames delivered: {sum(round(f * r['elapsed_s']) for f in r['fps_per_session'])}, "
+        f"runs started: {r['started_runs']})",
         f"  server RSS: {r['rss_before_mb']:.0f} MB before, {r['rss_open_mb']:.0f} MB with the sessions open, "
         f"{r['rss_peak_mb']:.0f} MB peak, {r['rss_end_mb']:.0f} MB at the end",
         f"  per session: {r['per_session_mb']:.1f} MB; {r['sessions']} sessions opened in {r['open_seconds']:.1f} s",
