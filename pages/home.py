@@ -36,7 +36,7 @@ for row in (PAGES[:2], PAGES[2:]):
         with col.container(border=True):
             st.subheader(f"{icon} {label}", anchor=False)
             if (CARDS / picture).is_file():
-                st.image(str(CARDS / picture), width="stretch", alt=f"A screenshot of the {label} page")
+                st.image(str(CARDS / picture), width=560, alt=f"A screenshot of the {label} page")
             st.write(promise)
             st.page_link(path, label=f"Open {label}", icon=":material/arrow_forward:")
 
