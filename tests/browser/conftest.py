@@ -3,6 +3,7 @@
 Never `playwright install`: it downloads a browser, which this machine cannot. Screenshots go
 to tests/browser/shots/ (look at them).
 """
+import contextlib
 import os
 import socket
 import subprocess
@@ -36,10 +37,13 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory):
+@contextlib.contextmanager
+def running_streamlit(log_path: Path):
+    """`streamlit run app.py` on a free loopback port; yields its url, stops it afterwards.
+
+    A traceback in the server log is a failure even when every page looked fine.
+    """
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("st") / "server.log"
     log = open(log_path, "w+")
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     proc = subprocess.Popen(
@@ -63,17 +67,24 @@ def streamlit_server(tmp_path_factory):
             proc.kill()
             pytest.fail("streamlit did not become healthy in 60 s")
         time.sleep(0.1)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.seek(0)
-    server_log = log.read()
-    log.close()
-    # A traceback in the server log is a failure even when every page looked fine.
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.seek(0)
+        server_log = log.read()
+        log.close()
     assert "Traceback" not in server_log, server_log[-5000:]
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    with running_streamlit(tmp_path_factory.mktemp("st") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
