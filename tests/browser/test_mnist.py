@@ -39,6 +39,11 @@ REBUILT_JS = """sel => Object.entries(sel).filter(([k, s]) => {
     return els.length !== 1 || !els[0].__nnviz; }).map(([k]) => k)"""
 
 
+def button(page: Page, name: str):
+    """A control button by its Streamlit key (its accessible name also holds the shortcut key)."""
+    return page.locator(f".st-key-mnist_{name} button")
+
+
 def open_mnist(page: Page) -> None:
     """Open /mnist. "/" first: until a run of app.py has called st.navigation, Streamlit treats the
     pages/ folder as a v1 multipage app and would run pages/mnist.py without app.py."""
@@ -66,18 +71,18 @@ def save(page: Page, shots: Path, name: str, width: int, height: int) -> None:
 def test_train_changes_the_weight_pictures(page: Page, shots: Path):
     open_mnist(page)
     before = picture_src(page, "mnist_templates")
-    page.get_by_role("button", name="Train", exact=True).click()
+    button(page, "train").click()
     expect(page.get_by_text(re.compile(r"Epoch [2-9] of 10"))).to_be_visible(timeout=60_000)
     during = changed(page, "mnist_templates", before)  # redrawn by the fragment's timer, no click
     page.evaluate(MARK_JS, LIVE)
     changed(page, "mnist_templates", during)  # one more epoch drawn...
     assert page.evaluate(REBUILT_JS, LIVE) == []  # ...into the same elements: nothing blinks
     save(page, shots, "mnist-training-1280x720.png", 1280, 720)  # live, mid-training
-    pause = page.get_by_role("button", name="Pause", exact=True)
+    pause = button(page, "pause")
     if pause.is_enabled():  # on a slow machine the ten epochs may be over already
         pause.click()
     expect(page.get_by_text(re.compile(r"\(paused\)"))).to_be_visible(timeout=60_000)
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+    expect(button(page, "train")).to_be_enabled()
     after = picture_src(page, "mnist_templates")
     assert after != before and during != before
     page.wait_for_timeout(1500)  # paused: the timer is off and nothing changes
@@ -93,8 +98,9 @@ def test_modern_preset_shows_hidden_weights_and_effective_templates(page: Page, 
     expect(page.get_by_text("Effective template of each digit")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("at the mean training image")).to_be_visible()
     hidden_before = picture_src(page, "mnist_hidden")
-    page.get_by_role("button", name="Step", exact=True).click()
-    expect(page.get_by_text(re.compile(r"Epoch 1\*?\*? \(paused\)"))).to_be_visible(timeout=60_000)
+    page.mouse.click(5, 400)  # focus the page, not a widget
+    page.keyboard.press("s")  # the Step button's keyboard shortcut
+    expect(page.get_by_text(re.compile(r"Epoch 1 \(paused\)"))).to_be_visible(timeout=60_000)
     changed(page, "mnist_hidden", hidden_before)
     text = page.get_by_text(re.compile(r"test accuracy \d+\.\d%")).first.inner_text()
     assert float(re.search(r"test accuracy (\d+\.\d)%", text).group(1)) > 85
