@@ -93,7 +93,8 @@ def settings(state: PlaygroundState) -> PlaygroundState:
     generated = dataset != CUSTOM
     if not hide("noise"):
         values["noise"] = side.slider("Noise", 0.0, 0.6, step=0.05, key=_seed("noise", state.noise),
-                                      disabled=not generated, help="Standard deviation of the jitter. The seed's moons: 0.2.")
+                                      disabled=not generated,
+                                      help="Standard deviation of the jitter. The seed's moons: 0.2.")
     if not hide("n_points"):
         values["n_points"] = side.slider("Points", 20, 1000, step=10, key=_seed("n_points", state.n_points),
                                          disabled=not generated)
