@@ -26,14 +26,13 @@ changed = ui.sync_run(s)
 run = ui.current_run()
 
 # ----- controls ------------------------------------------------------------------------------
-b = st.columns([1.4, 1.45, 1.35, 1.2, 0.05, 1.4, 1.25, 1.1], vertical_alignment="center")
-# Keyboard shortcuts T, P, S: the lecturer drives the demo from the laptop while facing the hall.
+b = st.columns([1.1, 1.15, 1.1, 1.2, 0.1, 1.4, 1.25, 1.1], vertical_alignment="center")
 b[0].button("Train", key="mnist_train", icon=":material/play_arrow:", type="primary", on_click=ui.train,
-            disabled=run.running or bool(run.error), width="stretch", shortcut="T")
+            disabled=run.running or bool(run.error), width="stretch")
 b[1].button("Pause", key="mnist_pause", icon=":material/pause:", on_click=ui.pause, disabled=not run.running,
-            width="stretch", shortcut="P")
+            width="stretch")
 b[2].button("Step", key="mnist_step", icon=":material/skip_next:", on_click=ui.step,
-            disabled=run.running or bool(run.error), help="One more epoch.", width="stretch", shortcut="S")
+            disabled=run.running or bool(run.error), help="One more epoch.", width="stretch")
 b[3].button("Reset", key="mnist_reset", icon=":material/restart_alt:", on_click=ui.reset,
             help="A new network from the settings.", width="stretch")
 for col, (name, (label, help_text, _)) in zip(b[5:], ui.PRESETS.items()):

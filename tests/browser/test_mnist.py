@@ -40,7 +40,7 @@ REBUILT_JS = """sel => Object.entries(sel).filter(([k, s]) => {
 
 
 def button(page: Page, name: str):
-    """A control button by its Streamlit key (its accessible name also holds the shortcut key)."""
+    """A control button by its Streamlit key (Plotly and Vega have buttons of their own)."""
     return page.locator(f".st-key-mnist_{name} button")
 
 
@@ -98,8 +98,7 @@ def test_modern_preset_shows_hidden_weights_and_effective_templates(page: Page, 
     expect(page.get_by_text("Effective template of each digit")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("at the mean training image")).to_be_visible()
     hidden_before = picture_src(page, "mnist_hidden")
-    page.mouse.click(5, 400)  # focus the page, not a widget
-    page.keyboard.press("s")  # the Step button's keyboard shortcut
+    page.get_by_role("button", name="Step", exact=True).click()
     expect(page.get_by_text(re.compile(r"Epoch 1 \(paused\)"))).to_be_visible(timeout=60_000)
     changed(page, "mnist_hidden", hidden_before)
     text = page.get_by_text(re.compile(r"test accuracy \d+\.\d%")).first.inner_text()
