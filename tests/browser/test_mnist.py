@@ -3,8 +3,11 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
+
+from nnviz.io import load_model
 
 from conftest import no_exception
 
@@ -88,6 +91,12 @@ def test_train_changes_the_weight_pictures(page: Page, shots: Path):
     page.wait_for_timeout(1500)  # paused: the timer is off and nothing changes
     assert picture_src(page, "mnist_templates") == after
     save(page, shots, "mnist-paused-1920x1080.png", 1920, 1080)
+    # the trained network downloads as an .npz that nnviz.io reads back
+    page.get_by_text("Model file: download this network").click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the model (.npz)").click()
+    model = load_model(Path(info.value.path()))
+    assert model.sizes == (784, 10) and float(np.abs(model.weights[0]).max()) > 0.1
     no_exception(page)
 
 
