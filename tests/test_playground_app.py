@@ -172,3 +172,12 @@ def test_a_new_upload_replaces_the_points():
     second = run_of(at)
     assert second is not first and second.points.n_classes == 3
     assert len(second.points.y_train) + len(second.points.y_test) == 12
+
+
+def test_new_sample_regenerates_the_points():
+    at = open_page()
+    before = run_of(at).points.x_train.copy()
+    at.button(key="pg_w_new_sample").click().run()
+    assert_clean(at)
+    assert at.session_state["pg_state"].data_seed == 1 and "1" in str(at.query_params["seed"])
+    assert not (run_of(at).points.x_train == before).all()

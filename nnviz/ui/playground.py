@@ -103,9 +103,12 @@ def settings(state: PlaygroundState) -> PlaygroundState:
                                            key=_seed("test_ratio", state.test_ratio),
                                            help="Part of the points held out to measure the test loss.")
     if not hide("data_seed"):
-        values["data_seed"] = side.number_input("Data seed", 0, 2**31 - 1, step=1,
-                                                key=_seed("data_seed", state.data_seed),
-                                                help="Another seed draws another sample of the same shape.")
+        seed_col, new_col = side.columns([1, 1.15], vertical_alignment="bottom")
+        values["data_seed"] = seed_col.number_input("Data seed", 0, 2**31 - 1, step=1,
+                                                    key=_seed("data_seed", state.data_seed),
+                                                    help="Another seed draws another sample of the same shape.")
+        new_col.button("Resample", icon=":material/refresh:", key=W + "new_sample", on_click=_new_sample,
+                       disabled=not generated, width="stretch", help="A new sample: the next data seed")
     if not hide("upload"):
         _upload(side)
 
@@ -157,6 +160,12 @@ def settings(state: PlaygroundState) -> PlaygroundState:
                                                 key=_seed("reg_rate", state.reg_rate),
                                                 disabled=values.get("reg", state.reg) == "none")
     return sanitize(replace(state, **values))
+
+
+def _new_sample() -> None:
+    """Regenerate: the next data seed (a callback, so it may set the seed widget)."""
+    key = W + "data_seed"
+    st.session_state[key] = (int(st.session_state.get(key, current_state().data_seed)) + 1) % (2**31 - 1)
 
 
 def _upload(side) -> None:
