@@ -94,7 +94,7 @@ def ensure_app_navigation() -> None:
     Because the page files live in a folder named `pages/`, Streamlit's legacy multipage mode runs
     a page file directly (no app.py: no wide layout, no BLAS cap, file names in the sidebar) when
     the first request a fresh server gets is a page's own url (a link on a slide: /break). Leaving
-    that mode and rerunning makes app.py route the same url.
+    that mode and rerunning makes app.py route the same url. (It is a page load: no click is lost.)
     """
     from streamlit.runtime.pages_manager import PagesManager
 
