@@ -61,7 +61,7 @@ class PlaygroundState:
     activation: str = "tanh"
     loss: str = "cross_entropy"
     optimizer: str = "sgd"
-    lr: float = 0.03
+    lr: float = 0.1  # moons at 95% test accuracy in ~150 epochs (0.03 needs 300+)
     batch_size: int = 10
     reg: str = "none"
     reg_rate: float = 0.001

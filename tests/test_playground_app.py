@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from nnviz.playground import PlaygroundState
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "playground.py")
 pytestmark = pytest.mark.timeout(120)
@@ -54,12 +56,12 @@ def test_play_several_epochs_and_the_loss_falls():
 
 
 def test_url_state_round_trip():
-    at = open_page({"dataset": "spiral", "hidden": "8,8", "activation": "relu", "lr": "0.1",
+    at = open_page({"dataset": "spiral", "hidden": "8,8", "activation": "relu", "lr": "0.3",
                     "features": "x1,x2,sin1", "show_test": "1"})
     assert_clean(at)
     state = at.session_state["pg_state"]
     assert (state.dataset, state.hidden, state.activation, state.lr, state.features, state.show_test) == \
-        ("spiral", (8, 8), "relu", 0.1, ("x1", "x2", "sin1"), True)
+        ("spiral", (8, 8), "relu", 0.3, ("x1", "x2", "sin1"), True)
     assert at.selectbox(key="pg_w_dataset").value == "spiral"
     assert at.slider(key="pg_w_layers").value == 2
     assert run_of(at).model.sizes == (3, 8, 8, 2)
@@ -67,7 +69,7 @@ def test_url_state_round_trip():
     at.selectbox(key="pg_w_activation").set_value("sigmoid").run()
     q = at.query_params
     assert q["activation"] == ["sigmoid"] or q["activation"] == "sigmoid"
-    assert "spiral" in str(q["dataset"]) and "8,8" in str(q["hidden"]) and "0.1" in str(q["lr"])
+    assert "spiral" in str(q["dataset"]) and "8,8" in str(q["hidden"]) and "0.3" in str(q["lr"])
     assert run_of(at).model.arch.activation == "sigmoid"
     at.toggle(key="pg_w_discretize").set_value(True).run()
     assert at.session_state["pg_state"].discretize and "1" in str(at.query_params["discretize"])
@@ -87,7 +89,7 @@ def test_junk_url_opens_the_defaults():
     at = open_page({"dataset": "<script>", "lr": "NaN", "hidden": "x", "n": "-1", "hide": "everything"})
     assert_clean(at)
     state = at.session_state["pg_state"]
-    assert state.dataset == "moons" and state.lr == 0.03 and state.hidden == (4, 2) and state.n_points == 20
+    assert state.dataset == "moons" and state.lr == PlaygroundState().lr and state.hidden == (4, 2) and state.n_points == 20
 
 
 GOOD_CSV = ("x1,x2,label\n" + "".join(f"{(i % 10) / 10 - 0.5},{(i // 10) / 10 - 0.5},{int(i % 10 > 4)}\n"
