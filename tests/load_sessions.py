@@ -206,12 +206,17 @@ async def run(n: int, seconds: float, which: str) -> dict:
             pages = [p for _, p in opened]
 
             # Everybody presses the button at the same moment; each page then offers Pause.
-            await asyncio.gather(*(p.get_by_role("button", name=button, exact=True).click() for p in pages))
+            clicks = await asyncio.gather(*(p.get_by_role("button", name=button, exact=True).click(timeout=60_000)
+                                            for p in pages), return_exceptions=True)
+            for s, c in zip(sessions, clicks):
+                if isinstance(c, Exception):
+                    s.errors.append(f"could not press {button}: {str(c).splitlines()[0]}")
             started = await asyncio.gather(*(started_playing(p) for p in pages))
             for s, ok in zip(sessions, started):
                 if not ok:
                     s.errors.append(f"{button} did not start training (no Pause button within 60 s)")
-            starts = await asyncio.gather(*(epoch_of(p) for p in pages))
+            starts = await asyncio.gather(*(epoch_of(p) for p in pages), return_exceptions=True)
+            starts = [None if isinstance(e, Exception) else e for e in starts]
             browser_pids = [p for p in descendants(os.getpid()) if p != proc.pid]
             for s, e in zip(sessions, starts):
                 s.epoch_start = e
@@ -230,8 +235,11 @@ async def run(n: int, seconds: float, which: str) -> dict:
             for s in sessions:
                 s.counting = False
             for s, p in zip(sessions, pages):
-                s.epoch_end = await epoch_of(p)
-                s.errors += await exceptions_on(p)
+                try:
+                    s.epoch_end = await epoch_of(p)
+                    s.errors += await exceptions_on(p)
+                except Exception as e:  # a page too starved to answer is a failure, not a crash
+                    s.errors.append(f"page did not answer: {str(e).splitlines()[0]}")
             result["rss_peak_mb"] = peak
             result["rss_end_mb"] = rss_mb(proc.pid)
             result["rss_samples"] = samples
