@@ -12,9 +12,9 @@ from PIL import Image
 
 DOCS = Path(__file__).resolve().parent
 # left, top, right, bottom in a 1280x720 screenshot: right of the sidebar, below the title,
-# all 820x460 (16:9) so the cards line up on the home page.
-BOXES = {"playground": (380, 250, 1200, 710), "mnist": (380, 260, 1200, 720),
-         "draw": (380, 230, 1200, 690), "break": (380, 260, 1200, 720)}
+# each 16:9, so the cards line up on the home page.
+BOXES = {"playground": (400, 280, 1183, 720), "mnist": (380, 260, 1200, 720),
+         "draw": (690, 240, 1200, 527), "break": (600, 280, 1200, 618)}
 WIDTH = 600
 
 for name, box in BOXES.items():
