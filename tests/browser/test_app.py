@@ -51,7 +51,7 @@ def stage_for_picture(page: Page, name: str) -> None:
     """Put a page in a state worth a picture (a trained boundary, trained templates, a digit).
     Best effort, not a test of the action: each page's own browser test checks that."""
     if name in ("playground", "mnist") and _click_if_there(page, "Play" if name == "playground" else "Train"):
-        page.wait_for_timeout(3000)
+        page.wait_for_timeout(2000)
         _click_if_there(page, "Pause")
     elif name == "draw":
         _click_if_there(page, "Show me a test digit")
