@@ -419,6 +419,9 @@ class Snapshots:
         return MLP(like.arch, [a.copy() for a in w], [a.copy() for a in b])
 
 
+HISTORY_LIMIT = 2_000  # per-epoch stats kept for the curves (older ones thinned out): < 1 MB a session
+
+
 class PlaygroundRun:
     """One training run: points, inputs, model, trainer, history and snapshots.
 
@@ -473,6 +476,9 @@ class PlaygroundRun:
                 self.diverged = str(e)
                 raise
             self.snapshots.add(self.trainer.epoch, self.model)
+        history = self.trainer.history
+        if len(history) > HISTORY_LIMIT:  # an hour of playing: keep memory bounded, halve the old part
+            self.trainer.history = [*history[:-1:2], history[-1]]
         return stats
 
     def model_at(self, epoch: int | None) -> MLP:

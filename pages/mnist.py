@@ -9,9 +9,11 @@ from nnviz.plots.mnist import (confusion_rows, confusion_spec, curve_rows, curve
 from nnviz.templates import (confident_mistakes, confusion_matrix, effective_templates, first_layer_images,
                              output_templates)
 from nnviz.ui import mnist as ui
+from nnviz.ui import pacing
 from nnviz.ui.layout import controls, page_header, present_mode
 
-TICK_S = 0.6  # live redraw interval while training
+TICK_S = 0.6  # live redraw interval while training (widened by nnviz.ui.pacing when the server is busy)
+PACE_KEY = "mnist_pace"
 HIDDEN_SHOWN = 40  # first-layer neurons drawn (a 300-neuron grid would not read on a projector)
 CONFIG = {"displaylogo": False, "displayModeBar": False}
 
@@ -190,14 +192,18 @@ def draw(run: ui.Run) -> None:
                                                cols=5, diverging=False, font_px=22, gap=16))
 
 
-@st.fragment(run_every=TICK_S if run.running else None)
+@st.fragment(run_every=pacing.interval(PACE_KEY, TICK_S) if run.running else None)
 def live() -> None:
     run = ui.current_run()
-    if run.running:
+    if not run.running:
+        pacing.idle(PACE_KEY)
+        draw(run)
+        return
+    with pacing.frame(PACE_KEY, TICK_S):  # slower frames when the server is busy
         ui.advance(run)
         if not run.running:  # finished or failed: a full rerun stops the timer and updates the buttons
             st.rerun()
-    draw(run)
+        draw(run)
 
 
 live()

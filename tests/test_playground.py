@@ -376,3 +376,16 @@ def test_network_spec_draws_the_strongest_links_of_a_big_network():
     drawn = min(r["w"] for r in links)
     weakest_drawn = w[-MAX_LINKS]
     assert drawn == pytest.approx(round(0.5 + 6.0 * weakest_drawn / w[-1], 2), abs=0.011)
+
+
+def test_a_long_run_keeps_its_history_bounded(monkeypatch):
+    """An hour of playing must not grow a session without bound: old epochs are thinned out."""
+    import nnviz.playground as pg
+
+    monkeypatch.setattr(pg, "HISTORY_LIMIT", 20)
+    run = pg.PlaygroundRun(pg.PlaygroundState(n_points=40))
+    for _ in range(15):
+        run.step(5)
+    epochs = [s.epoch for s in run.history]
+    assert len(epochs) <= 21 + 1 and epochs[-1] == run.epoch == 75
+    assert epochs == sorted(epochs) and epochs[0] == 0

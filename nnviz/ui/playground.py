@@ -23,11 +23,13 @@ from ..playground import (ACTIVATIONS, BATCH_CHOICES, CUSTOM, DATASET_LABELS, DA
                           parse_csv, plane_view, sanitize, to_query)
 from ..plots.playground import boundary_spec, curve_spec, network_spec, neuron_spec, node_name
 from ..training import TrainingDiverged
+from . import pacing
 
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
 _UPLOAD_MSG = "pg_upload_msg"
 W = "pg_w_"
 FRAME_SECONDS = 0.2  # the live view's timer while playing: at most 5 frames a second
+PACE_KEY = "pg_pace"  # nnviz.ui.pacing's measurements of this session's frames
 RESOLUTION = 100  # grid points per side for the pictures over the plane
 
 LOSS_LABELS = {"cross_entropy": "Cross-entropy (softmax)", "quadratic": "Quadratic (sigmoid), as in the seed"}
@@ -291,8 +293,17 @@ def divergence_message(run: PlaygroundRun) -> None:
 
 def live_view(slot, present: bool) -> None:
     """The charts, redrawn by a fragment: every FRAME_SECONDS while playing, else on demand."""
-    interval = FRAME_SECONDS if st.session_state.get(PLAYING) else None
+    interval = pacing.interval(PACE_KEY, FRAME_SECONDS) if st.session_state.get(PLAYING) else None
     st.fragment(_live_body, run_every=interval)(slot, present)
+
+
+def _live_body(slot, present: bool) -> None:
+    if st.session_state.get(PLAYING):
+        with pacing.frame(PACE_KEY, FRAME_SECONDS):  # slower frames when the server is busy
+            _live_frame(slot, present)
+    else:
+        pacing.idle(PACE_KEY)
+        _live_frame(slot, present)
 
 
 def _select_neuron() -> None:
@@ -315,7 +326,7 @@ def _chart(where, spec: dict, **kwargs):
     return where.vega_lite_chart(spec, **kwargs)
 
 
-def _live_body(slot, present: bool) -> None:
+def _live_frame(slot, present: bool) -> None:
     run: PlaygroundRun = st.session_state[RUN]
     state: PlaygroundState = st.session_state[STATE]
     playing = bool(st.session_state.get(PLAYING))
