@@ -12,8 +12,7 @@ from nnviz.ui import mnist as ui
 from nnviz.ui import pacing
 from nnviz.ui.layout import controls, page_header, present_mode
 
-TICK_S = 0.6  # live redraw interval while training (widened by nnviz.ui.pacing when the server is busy)
-PACE_KEY = "mnist_pace"
+TICK_S = 0.6  # live redraw interval while training (nnviz.ui.pacing: longer when the server is busy)
 HIDDEN_SHOWN = 40  # first-layer neurons drawn (a 300-neuron grid would not read on a projector)
 CONFIG = {"displaylogo": False, "displayModeBar": False}
 
@@ -192,14 +191,13 @@ def draw(run: ui.Run) -> None:
                                                cols=5, diverging=False, font_px=22, gap=16))
 
 
-@st.fragment(run_every=pacing.interval(PACE_KEY, TICK_S) if run.running else None)
+@st.fragment(run_every=pacing.KICK_SECONDS if run.running else None)
 def live() -> None:
     run = ui.current_run()
     if not run.running:
-        pacing.idle(PACE_KEY)
         draw(run)
         return
-    with pacing.frame(PACE_KEY, TICK_S):  # slower frames when the server is busy
+    with pacing.frame("mnist_frame_started", TICK_S):  # the next frame starts when this one is drawn
         ui.advance(run)
         if not run.running:  # finished or failed: a full rerun stops the timer and updates the buttons
             st.rerun()

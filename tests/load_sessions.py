@@ -117,6 +117,9 @@ def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not become healthy in 60 s")
 
 
+MIN_FRAME_DELTAS = 3  # a drawn live frame sends at least the epoch counter and two charts
+
+
 class Session:
     """One student: a browser context, its page, and what its websocket delivered."""
 
@@ -127,6 +130,7 @@ class Session:
         self.started = 0  # runs started
         self.interrupted = 0  # runs cut short by the next rerun request (the timer ticked again first)
         self.errors: list[str] = []
+        self.deltas = 0  # elements delivered by the run in progress
         self.counting = False
         self.epoch_start = self.epoch_end = None
 
@@ -141,11 +145,17 @@ class Session:
         kind = msg.WhichOneof("type")
         if kind == "new_session":  # sent as every run (full or fragment) starts
             self.started += 1
-        if kind == "script_finished":
-            if msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
-                self.frames += 1
-            elif msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+            self.deltas = 0
+        elif kind == "delta":
+            self.deltas += 1
+        elif kind == "script_finished":
+            # A live frame that drew its charts. It may end "early for rerun": while playing, each
+            # frame starts the next one itself (nnviz.ui.pacing); one cut short drew little or nothing.
+            drew = self.deltas >= MIN_FRAME_DELTAS
+            if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                 self.reruns += 1
+            elif drew:
+                self.frames += 1
             elif msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 self.interrupted += 1
 

@@ -1,10 +1,13 @@
-"""Frame pacing for live views: the fragment's timer follows how long a frame really takes.
+"""Frame pacing for live views: the server starts the next frame when the last one is drawn.
 
-A fragment with run_every asks for its next run on a fixed timer, and a new run interrupts one
-still going. When frames get slower than the timer (many students on one 2-core server) every
-frame is cut short after training and before drawing: nobody sees anything (measured: 10
-sessions at 0.2 s got 0.12 frames/s each). So each session measures its own frames and widens
-its interval when they overrun or get cut short, and narrows it again when they are quick.
+A fragment with run_every asks for its next run on the browser's fixed timer, and a new run
+interrupts one still going. When frames get slower than the timer (many students on one 2-core
+server) nearly every frame is cut short after training and before drawing, and nobody sees
+anything (measured: 10 sessions at 0.2 s got 0.03-0.12 frames/s each). So while playing, each
+frame ends by rerunning its fragment on the server (st.rerun(scope="fragment")), after waiting
+out the rest of the frame time: slower frames under load, never wasted ones. The fragment's own
+timer ticks only every KICK_SECONDS: it starts the chain after a full run (where a fragment rerun
+is not allowed) and restarts it if anything broke it.
 """
 from __future__ import annotations
 
@@ -12,40 +15,23 @@ import time
 from contextlib import contextmanager
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-MAX_INTERVAL = 4.0  # seconds: slower than this and the view is no longer "live" anyway
-HEADROOM = 1.5  # the interval is this multiple of the measured frame time
-
-
-def interval(key: str, base: float) -> float:
-    """The run_every this session's live view `key` should use now (never below base)."""
-    return max(base, st.session_state.get(f"{key}_interval", base))
-
-
-def idle(key: str) -> None:
-    """Not playing: a frame cut short by Pause is no sign of overload."""
-    st.session_state[key + "_done"] = True
+KICK_SECONDS = 1.0
 
 
 @contextmanager
-def frame(key: str, base: float):
-    """Wrap the body of one live frame. May end with a full rerun that re-registers the
-    fragment with a new interval (rarely: only when the right interval changed by half or more)."""
-    ss = st.session_state
-    current = interval(key, base)
-    cut_short = ss.get(key + "_started") is not None and not ss.get(key + "_done", True)
-    if cut_short:  # the timer interrupted the last frame before it drew: slow down at once
-        _switch(key, min(MAX_INTERVAL, current * HEADROOM))
-    ss[key + "_started"], ss[key + "_done"] = time.monotonic(), False
+def frame(key: str, min_seconds: float):
+    """Wrap one live frame's body: frames start at least min_seconds apart, and each one ends by
+    starting the next (`key`: where this session keeps the last frame's start time)."""
+    last = st.session_state.get(key)
+    if last is not None:  # measured from the last start, so the rerun's own overhead counts too
+        wait = min_seconds - (time.monotonic() - last)
+        if wait > 0:
+            time.sleep(min(wait, min_seconds))
+    st.session_state[key] = time.monotonic()
     yield
-    spent = time.monotonic() - ss[key + "_started"]
-    ss[key + "_done"] = True
-    wanted = min(MAX_INTERVAL, max(base, HEADROOM * spent))
-    if wanted > current * 1.2 or wanted < current / HEADROOM:
-        _switch(key, wanted)
-
-
-def _switch(key: str, new: float) -> None:
-    st.session_state[key + "_interval"] = new
-    st.session_state[key + "_done"] = True
-    st.rerun()  # the whole page: st.fragment(run_every=...) takes the new interval on a full run
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # this frame ran inside a full run: the fragment's timer takes over
+        pass

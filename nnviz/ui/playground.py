@@ -28,8 +28,7 @@ from . import pacing
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
 _UPLOAD_MSG = "pg_upload_msg"
 W = "pg_w_"
-FRAME_SECONDS = 0.2  # the live view's timer while playing: at most 5 frames a second
-PACE_KEY = "pg_pace"  # nnviz.ui.pacing's measurements of this session's frames
+FRAME_SECONDS = 0.2  # while playing: at most 5 frames a second (nnviz.ui.pacing)
 RESOLUTION = 100  # grid points per side for the pictures over the plane
 
 LOSS_LABELS = {"cross_entropy": "Cross-entropy (softmax)", "quadratic": "Quadratic (sigmoid), as in the seed"}
@@ -292,17 +291,16 @@ def divergence_message(run: PlaygroundRun) -> None:
 # ----- the live view ---------------------------------------------------------------------------
 
 def live_view(slot, present: bool) -> None:
-    """The charts, redrawn by a fragment: every FRAME_SECONDS while playing, else on demand."""
-    interval = pacing.interval(PACE_KEY, FRAME_SECONDS) if st.session_state.get(PLAYING) else None
+    """The charts, redrawn by a fragment: frame after frame while playing, else on demand."""
+    interval = pacing.KICK_SECONDS if st.session_state.get(PLAYING) else None
     st.fragment(_live_body, run_every=interval)(slot, present)
 
 
 def _live_body(slot, present: bool) -> None:
     if st.session_state.get(PLAYING):
-        with pacing.frame(PACE_KEY, FRAME_SECONDS):  # slower frames when the server is busy
+        with pacing.frame("pg_frame_started", FRAME_SECONDS):  # the next frame starts when this one is drawn
             _live_frame(slot, present)
     else:
-        pacing.idle(PACE_KEY)
         _live_frame(slot, present)
 
 
