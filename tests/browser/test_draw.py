@@ -1,7 +1,6 @@
 """Draw page in a real browser: draw digits with the mouse on the real canvas, read the prediction."""
 import math
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from playwright.sync_api import Page, expect
 from conftest import no_exception
 
 CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
-NOTES_SHOTS = Path("/work/notes/shots")
 
 
 def stroke(page: Page, points, steps: int = 3) -> None:
@@ -39,10 +37,7 @@ def wait_prediction(page: Page, digit: str, timeout: float = 15_000) -> float:
 
 
 def open_draw(page: Page) -> None:
-    """Open /draw. "/" first: until some run of app.py has called st.navigation, Streamlit treats
-    the pages/ folder as a v1 multipage app and would run pages/draw.py without app.py."""
-    page.goto("/")
-    expect(page.locator("h1").first).to_be_visible(timeout=120_000)
+    """Open /draw (a deep link works on a fresh server too: tests/browser/test_deep_link.py)."""
     page.goto("/draw")
     expect(page.locator(CANVAS)).to_be_visible(timeout=120_000)  # first use trains the default model
 
@@ -51,11 +46,6 @@ def save(page: Page, shots: Path, name: str) -> None:
     page.mouse.move(2, 2)  # away from the canvas: its hover toolbar hides
     path = shots / name
     page.screenshot(path=path, full_page=False)
-    try:
-        NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, NOTES_SHOTS / name)
-    except OSError:
-        pass
 
 
 @pytest.mark.timeout(240)

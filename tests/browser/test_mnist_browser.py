@@ -1,6 +1,5 @@
 """MNIST page in a real browser: press Train and watch the weight pictures change; screenshots."""
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ from nnviz.io import load_model
 
 from conftest import no_exception
 
-NOTES_SHOTS = Path("/work/notes/shots")
 
 
 def picture_src(page: Page, key: str, timeout: float = 30_000) -> str:
@@ -48,10 +46,7 @@ def button(page: Page, name: str):
 
 
 def open_mnist(page: Page) -> None:
-    """Open /mnist. "/" first: until a run of app.py has called st.navigation, Streamlit treats the
-    pages/ folder as a v1 multipage app and would run pages/mnist.py without app.py."""
-    page.goto("/")
-    expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=120_000)
+    """Open /mnist (a deep link works on a fresh server too: tests/browser/test_deep_link.py)."""
     page.goto("/mnist")
     expect(page.get_by_text(re.compile(r"Epoch 0\b"))).to_be_visible(timeout=60_000)
     picture_src(page, "mnist_templates")
@@ -63,11 +58,6 @@ def save(page: Page, shots: Path, name: str, width: int, height: int) -> None:
     page.wait_for_timeout(600)  # charts resize to the new width
     path = shots / name
     page.screenshot(path=path)
-    try:
-        NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, NOTES_SHOTS / name)
-    except OSError:
-        pass
 
 
 @pytest.mark.timeout(180)
