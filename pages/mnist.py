@@ -191,13 +191,13 @@ def draw(run: ui.Run) -> None:
                                                cols=5, diverging=False, font_px=22, gap=16))
 
 
-@st.fragment(run_every=pacing.KICK_SECONDS if run.running else None)
+@st.fragment(run_every=TICK_S if run.running else None)
 def live() -> None:
     run = ui.current_run()
     if not run.running:
         draw(run)
         return
-    with pacing.frame("mnist_frame_started", TICK_S):  # the next frame starts when this one is drawn
+    with pacing.frame("mnist_frame_started", TICK_S):
         ui.advance(run)
         if not run.running:  # finished or failed: a full rerun stops the timer and updates the buttons
             st.rerun()

@@ -177,8 +177,8 @@ class Session:
         elif kind == "delta":
             self.deltas += 1
         elif kind == "script_finished":
-            # A live frame that drew its charts. It may end "early for rerun": while playing, each
-            # frame starts the next one itself (nnviz.ui.pacing); one cut short drew little or nothing.
+            # A live frame that drew its charts. One cut short (a click, or the page's own
+            # st.rerun) drew little or nothing.
             drew = self.deltas >= MIN_FRAME_DELTAS
             if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                 self.reruns += 1

@@ -1,7 +1,7 @@
 """Frame pacing (nnviz.ui.pacing): the server-wide frame gate and the two kinds of run.
 
-Streamlit's session state and st.rerun are replaced by plain stand-ins here, per thread, so many
-"sessions" can be run at once without a server; the gate and the timing are the real ones."""
+Streamlit's session state is replaced by a plain stand-in here, one per thread, so many "sessions"
+can be run at once without a server; the gate and the timing are the real ones."""
 import threading
 import time
 
@@ -11,7 +11,7 @@ from nnviz.ui import pacing
 
 
 class FakeStreamlit:
-    """One stand-in per session thread: its own session_state, and a record of reruns."""
+    """One stand-in per session thread: its own session_state."""
 
     def __init__(self):
         self.local = threading.local()
@@ -21,9 +21,6 @@ class FakeStreamlit:
         if not hasattr(self.local, "state"):
             self.local.state = {}
         return self.local.state
-
-    def rerun(self, scope="app"):
-        self.local.reruns = getattr(self.local, "reruns", []) + [scope]
 
 
 @pytest.fixture
@@ -35,7 +32,7 @@ def fake_st(monkeypatch):
 
 def test_at_most_concurrent_frames_are_computed_at_once_and_every_session_gets_its_frame(fake_st, monkeypatch):
     monkeypatch.setattr(pacing, "_fragment_run", lambda: True)
-    lock, inside, most, reruns = threading.Lock(), [0], [0], []
+    lock, inside, most, done = threading.Lock(), [0], [0], []
 
     def session():
         with pacing.frame("k", min_seconds=0.0):
@@ -45,7 +42,7 @@ def test_at_most_concurrent_frames_are_computed_at_once_and_every_session_gets_i
             time.sleep(0.05)  # a frame's work
             with lock:
                 inside[0] -= 1
-        reruns.append(fake_st.local.reruns)
+        done.append(True)
 
     threads = [threading.Thread(target=session) for _ in range(8)]
     t0 = time.monotonic()
@@ -54,7 +51,7 @@ def test_at_most_concurrent_frames_are_computed_at_once_and_every_session_gets_i
     for t in threads:
         t.join(10)
     assert most[0] == pacing.CONCURRENT_FRAMES
-    assert reruns == [["fragment"]] * 8  # each frame starts the next one
+    assert len(done) == 8
     # 8 frames of 50 ms, CONCURRENT_FRAMES at a time
     assert time.monotonic() - t0 >= 8 / pacing.CONCURRENT_FRAMES * 0.05 * 0.9
 
@@ -68,7 +65,7 @@ def test_frames_of_one_session_start_min_seconds_apart(fake_st, monkeypatch):
     assert all(b - a >= 0.1 * 0.95 for a, b in zip(starts, starts[1:]))
 
 
-def test_a_frame_in_a_full_run_neither_waits_nor_gates_nor_reruns(fake_st, monkeypatch):
+def test_a_frame_in_a_full_run_neither_waits_nor_gates(fake_st, monkeypatch):
     """A click (a full run) is answered at once even while other sessions hold the gate."""
     monkeypatch.setattr(pacing, "_fragment_run", lambda: False)
     for _ in range(pacing.CONCURRENT_FRAMES):
@@ -79,7 +76,6 @@ def test_a_frame_in_a_full_run_neither_waits_nor_gates_nor_reruns(fake_st, monke
         with pacing.frame("k", min_seconds=5.0):
             pass
         assert time.monotonic() - t0 < 0.5
-        assert not getattr(fake_st.local, "reruns", [])
     finally:
         for _ in range(pacing.CONCURRENT_FRAMES):
             pacing._gate.release()

@@ -28,7 +28,7 @@ from . import pacing
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
 _UPLOAD_MSG = "pg_upload_msg"
 W = "pg_w_"
-FRAME_SECONDS = 0.2  # while playing: at most 5 frames a second (nnviz.ui.pacing)
+FRAME_SECONDS = 0.2  # while playing: at most 5 frames a second, fewer when busy (nnviz.ui.pacing)
 RESOLUTION = 100  # grid points per side for the pictures over the plane
 
 LOSS_LABELS = {"cross_entropy": "Cross-entropy (softmax)", "quadratic": "Quadratic (sigmoid), as in the seed"}
@@ -292,13 +292,13 @@ def divergence_message(run: PlaygroundRun) -> None:
 
 def live_view(slot, present: bool) -> None:
     """The charts, redrawn by a fragment: frame after frame while playing, else on demand."""
-    interval = pacing.KICK_SECONDS if st.session_state.get(PLAYING) else None
+    interval = FRAME_SECONDS if st.session_state.get(PLAYING) else None  # the browser's timer paces
     st.fragment(_live_body, run_every=interval)(slot, present)
 
 
 def _live_body(slot, present: bool) -> None:
     if st.session_state.get(PLAYING):
-        with pacing.frame("pg_frame_started", FRAME_SECONDS):  # the next frame starts when this one is drawn
+        with pacing.frame("pg_frame_started", FRAME_SECONDS):
             _live_frame(slot, present)
     else:
         _live_frame(slot, present)
