@@ -9,7 +9,7 @@ import numpy as np
 
 from .training import Dataset
 
-EXTENT = 1.6  # plots show [-EXTENT, EXTENT]^2
+EXTENT = 1.8  # plots show [-EXTENT, EXTENT]^2: at the default noise 0.2, 99% of the moons' points (1.6: 95.5%)
 
 
 def moons(n: int, noise: float, rng: np.random.Generator):

@@ -75,6 +75,14 @@ def test_shapes_classes_and_extent(name):
 
 
 @pytest.mark.parametrize("name", GENERATORS)
+def test_the_plot_shows_nearly_every_point_at_the_default_noise(name):
+    """A point outside [-EXTENT, EXTENT]^2 is cut off at the plot's edge: on the projector, the
+    default moons showed half dots along the sides when 4.5% of them lay outside."""
+    x = np.concatenate([GENERATORS[name](300, 0.2, np.random.default_rng(s))[0] for s in range(20)])
+    assert np.mean((np.abs(x) <= EXTENT).all(axis=1)) > 0.985
+
+
+@pytest.mark.parametrize("name", GENERATORS)
 def test_same_seed_same_points(name):
     a = GENERATORS[name](50, 0.2, np.random.default_rng(3))
     b = GENERATORS[name](50, 0.2, np.random.default_rng(3))
