@@ -8,6 +8,7 @@ Session keys (plain keys, not widget keys, so they survive a page switch):
     pg_custom   CustomData from the last good CSV upload (or absent)
     pg_playing  bool
     pg_view     (layer, index) of the neuron shown large, or None for the decision boundary
+    pg_rewind_end  the epoch the rewind slider last ended at
 Widget keys start with pg_w_ and are re-seeded from pg_state whenever Streamlit has dropped them.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..training import TrainingDiverged
 from . import pacing
 
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
+REWIND_END = "pg_rewind_end"  # the epoch the rewind slider last ended at: its value holds while this does
 _UPLOAD_MSG = "pg_upload_msg"
 W = "pg_w_"
 FRAME_SECONDS = 0.2  # while playing: at most 5 frames a second, fewer when busy (nnviz.ui.pacing)
@@ -341,9 +343,13 @@ def _live_frame(slot, present: bool) -> None:
     rewind = not playing and run.epoch > 0 and not state.hidden_control("rewind")
     shown = None
     if rewind:
-        if st.session_state.get(W + "rewind", run.epoch) > run.epoch:
-            st.session_state[W + "rewind"] = run.epoch
-        pick = st.session_state[_seed("rewind", run.epoch)]
+        # The slider's value from the last run, if the slider then ended at this same epoch.
+        # (Its default is the latest epoch, never seeded through session state: a timer tick
+        # sent just before Pause reaches the server without the new slider's state, and the
+        # browser then falls back to the default; both must agree on the latest epoch.)
+        pick = st.session_state.get(W + "rewind")
+        if pick is None or st.session_state.get(REWIND_END) != run.epoch or not 0 <= pick <= run.epoch:
+            pick = run.epoch
         shown = run.snapshots.nearest(pick) if pick < run.epoch else None
     model = run.model_at(shown)
     epoch = run.epoch if shown is None else shown
@@ -389,7 +395,8 @@ def _live_frame(slot, present: bool) -> None:
         _chart(st.container(key="pg_plane_box"), plane, width="stretch")
         _view_toggles(state)
         if rewind:
-            st.slider("Rewind: show epoch", 0, run.epoch, key=W + "rewind",
+            st.session_state[REWIND_END] = run.epoch
+            st.slider("Rewind: show epoch", 0, run.epoch, value=run.epoch, key=W + "rewind",
                       help="Snapshots of every epoch (thinned out in long runs): drag back to see the "
                            "boundary, the network and the curves at an earlier epoch. Play carries on "
                            "from the latest.")
