@@ -292,8 +292,19 @@ def divergence_message(run: PlaygroundRun) -> None:
 
 # ----- the live view ---------------------------------------------------------------------------
 
+# The plane's box takes the window's height left under the controls (within limits), and the chart
+# fills it (each element down to the chart must have a definite height for "stretch" to follow).
+PLANE_CSS = """<style>
+[data-testid="stLayoutWrapper"]:has(> .st-key-pg_plane_box) { height: clamp(330px, calc(100vh - 400px), 760px); }
+.st-key-pg_plane_box, .st-key-pg_plane_box [data-testid="stElementContainer"],
+.st-key-pg_plane_box [data-testid="stFullScreenFrame"], .st-key-pg_plane_box [data-testid="stFullScreenFrame"] > div
+  { height: 100%; min-height: 0; }
+</style>"""
+
+
 def live_view(slot, present: bool) -> None:
     """The charts, redrawn by a fragment: frame after frame while playing, else on demand."""
+    st.html(PLANE_CSS)
     interval = FRAME_SECONDS if st.session_state.get(PLAYING) else None  # the browser's timer paces
     st.fragment(_live_body, run_every=interval)(slot, present)
 
@@ -392,7 +403,7 @@ def _live_frame(slot, present: bool) -> None:
                    width="stretch")
     with right:
         st.markdown(_loss_line(title, stats))
-        _chart(st.container(key="pg_plane_box"), plane, width="stretch")
+        _chart(st.container(key="pg_plane_box"), plane, width="stretch", height="stretch")
         _view_toggles(state)
         if rewind:
             st.session_state[REWIND_END] = run.epoch

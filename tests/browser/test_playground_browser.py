@@ -123,6 +123,24 @@ def test_after_pause_the_rewind_slider_shows_the_latest_epoch_in_projector_mode(
         context.close()
 
 
+@pytest.mark.parametrize("width, height, least", [(1280, 720, 300), (1920, 1080, 560)])
+def test_the_boundary_fills_a_projector_screen_and_fits_on_it(browser, base_url: str, width, height, least):
+    """In projector mode the plane's chart takes the height left under the controls: whole on a
+    720p screen, large on a 1080p one (a fixed height left a small square on a big screen)."""
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto("playground?present=1")
+        expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        box = page.locator('.st-key-pg_plane_box [data-testid="stVegaLiteChart"] svg').first.bounding_box()
+        assert box["height"] >= least, box
+        assert box["y"] + box["height"] <= height + 20, box  # on screen without scrolling
+        no_exception(page)
+    finally:
+        context.close()
+
+
 def test_neuron_click_and_csv_upload(page: Page, shots, tmp_path):
     open_playground(page, 1280, 900)
     # Click a hidden neuron in the diagram (the invisible click targets are the 2nd symbol layer's
