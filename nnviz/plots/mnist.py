@@ -155,6 +155,11 @@ def curve_spec(metric: str, max_epochs: float, present: bool = False, height: in
     else:
         y.update(scale={"zero": True}, axis={"tickCount": 5})
     splits = ["train", "test"]
+    # One legend for the pair, where the accuracy curve leaves room. Colour and dash share it (same
+    # field, same legend), so it shows a solid and a dashed line, not a dashed circle.
+    legend = ({"orient": "bottom-right", "fillColor": "#FFFFFFCC", "padding": 4, "symbolType": "stroke",
+               "symbolStrokeWidth": 3 if present else 2, "symbolSize": 300}
+              if metric == "accuracy" else None)
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "height": round(height * (1.2 if present else 1.0)),  # of the plot; the width fits the container
@@ -166,11 +171,8 @@ def curve_spec(metric: str, max_epochs: float, present: bool = False, height: in
                   "scale": {"domain": [0, max(float(max_epochs), 1.0)], "nice": False}},
             "y": y,
             "color": {"field": "split", "type": "nominal", "title": None,
-                      "scale": {"domain": splits, "range": [TRAIN_COLOUR, TEST_COLOUR]},
-                      # one legend for the pair, where the accuracy curve leaves room
-                      "legend": {"orient": "bottom-right", "fillColor": "#FFFFFFCC", "padding": 4}
-                      if metric == "accuracy" else None},
-            "strokeDash": {"field": "split", "type": "nominal", "legend": None,
+                      "scale": {"domain": splits, "range": [TRAIN_COLOUR, TEST_COLOUR]}, "legend": legend},
+            "strokeDash": {"field": "split", "type": "nominal", "title": None, "legend": legend,
                            "scale": {"domain": splits, "range": [[1, 0], [7, 4]]}},
             "tooltip": [{"field": "split"}, {"field": "epoch", "format": ".2f"},
                         {"field": "value", "format": ".1%" if metric == "accuracy" else ".4f"}],
