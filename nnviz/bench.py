@@ -35,6 +35,7 @@ import numpy as np
 from . import threads
 from .mnist import load_bundled
 from .model import MLP
+from .toy import EXTENT
 from .training import Dataset, TrainConfig, Trainer
 
 MAIN = dict(sizes=[784, 100, 10], activation="relu", output="softmax", loss="cross_entropy", init="he", lr=0.1)
@@ -342,7 +343,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
             times = _call_times(lambda: digit_model.predict_proba(digit), 200 if quick else 5000)
             add(_latency("latency_one_digit", MAIN["sizes"], "relu", 1, n_used, times))
             toy = MLP.create(GRID_SIZES, "tanh", rng=rng)
-            axis = np.linspace(-1.6, 1.6, GRID, dtype=np.float32)
+            axis = np.linspace(-EXTENT, EXTENT, GRID, dtype=np.float32)  # the Playground's plane
             xx, yy = np.meshgrid(axis, axis)
             grid = np.column_stack([xx.ravel(), yy.ravel()])  # (40000, 2)
             times = _call_times(lambda: toy.predict_proba(grid), 20 if quick else 500)

@@ -222,7 +222,7 @@ def sanitize(state: PlaygroundState) -> PlaygroundState:
 
 # ----- input features ------------------------------------------------------------------------
 
-# sin uses pi*x: on this plane ([-1.6, 1.6]) plain sin x is almost x itself; sin(pi x) makes the
+# sin uses pi*x: on this plane ([-1.8, 1.8]) plain sin x is almost x itself; sin(pi x) makes the
 # 1.5-2 waves across the plane that TensorFlow Playground's sin X1 makes across its [-6, 6].
 FEATURES = {
     "x1": ("x\u2081", lambda x: x[:, 0]),
