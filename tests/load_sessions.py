@@ -24,13 +24,11 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.async_api import async_playwright
@@ -38,20 +36,13 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # nnviz, when run as a script from anywhere
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 # every session's tab keeps running at full speed although none is in front
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 "--disable-backgrounding-occluded-windows"]
+from serving import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop  # noqa: E402 (tests/, the script's own folder)
+
+# every session's tab keeps running at full speed although none is in front
+LOAD_CHROMIUM_ARGS = CHROMIUM_ARGS + ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                                      "--disable-backgrounding-occluded-windows"]
 ACTIONS = {"playground": ("/playground", "Play"), "mnist": ("/mnist", "Train")}
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -117,26 +108,10 @@ def cpu_of(pids: list[int]) -> float:
 
 
 def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited early:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("streamlit did not become healthy in 60 s")
+    try:
+        return start_streamlit(open(log_path, "w"))
+    except RuntimeError as e:
+        raise SystemExit(str(e))
 
 
 MIN_FRAME_DELTAS = 3  # a drawn live frame sends at least the epoch counter and two charts
@@ -231,7 +206,7 @@ async def run(n: int, seconds: float, which: str, nice: int = BROWSER_NICE) -> d
     try:
         sessions = [Session(i) for i in range(n)]
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=LOAD_CHROMIUM_ARGS)
             nice_task = asyncio.create_task(keep_browser_below_server(proc.pid, nice)) if nice else None
             # Warm the server (imports, the shared cached data) with one page, then measure.
             warm = await browser.new_context()
@@ -298,11 +273,7 @@ async def run(n: int, seconds: float, which: str, nice: int = BROWSER_NICE) -> d
                 nice_task.cancel()
             await browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     full_log = log_path.read_text()
     server_log, after = full_log[:log_at_end], full_log[log_at_end:]
     tracebacks = server_log.count("Traceback")

@@ -52,7 +52,7 @@ def frame(key: str, min_seconds: float):
     if last is not None:  # ticks queued behind a slow frame must not come back to back
         wait = min_seconds - (time.monotonic() - last)
         if wait > 0:
-            time.sleep(min(wait, min_seconds))
+            time.sleep(wait)
     with _gate:
         st.session_state[key] = time.monotonic()
         yield

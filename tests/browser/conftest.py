@@ -4,27 +4,13 @@ Never `playwright install`: it downloads a browser, which this machine cannot. S
 to tests/browser/shots/ (look at them).
 """
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from serving import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop
+
 SHOTS = Path(__file__).resolve().parent / "shots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -43,38 +29,16 @@ def running_streamlit(log_path: Path):
 
     A traceback in the server log is a failure even when every page looked fine.
     """
-    port = _free_port()
     log = open(log_path, "w+")
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"streamlit exited early ({proc.returncode}):\n{log.read()}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not become healthy in 60 s")
-        time.sleep(0.1)
+    try:
+        proc, url = start_streamlit(log)
+    except RuntimeError as e:
+        log.close()
+        pytest.fail(str(e))
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.seek(0)
         server_log = log.read()
         log.close()

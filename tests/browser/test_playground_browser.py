@@ -1,6 +1,7 @@
 """The Playground in a real browser: Play redraws the boundary frame after frame (in place, no
 remount), Pause stops it; a bad CSV gets a message. Screenshots at 1280x720 and 1920x1080 go to
 tests/browser/shots/playground-*.png; the measured frame rate to playground-fps.txt."""
+import contextlib
 import re
 import time
 
@@ -102,15 +103,26 @@ def test_play_redraws_the_boundary_frame_after_frame_and_pause_stops(page: Page,
     no_exception(page)
 
 
-def test_after_pause_the_rewind_slider_shows_the_latest_epoch_in_projector_mode(browser, base_url: str):
-    """Pause can land while a frame's timer tick is on its way. In projector mode the new rewind
-    slider then fell back to 0 in the browser while the charts showed the latest epoch."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 1920, "height": 1080})
+@contextlib.contextmanager
+def projector_playground(browser, base_url: str, width: int, height: int):
+    """A fresh session on /playground?present=1 at this screen size, ready to Play; checked for
+    exceptions at the end."""
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
     try:
         page = context.new_page()
         page.goto("playground?present=1")
         expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
         page.wait_for_timeout(1000)
+        yield page
+        no_exception(page)
+    finally:
+        context.close()
+
+
+def test_after_pause_the_rewind_slider_shows_the_latest_epoch_in_projector_mode(browser, base_url: str):
+    """Pause can land while a frame's timer tick is on its way. In projector mode the new rewind
+    slider then fell back to 0 in the browser while the charts showed the latest epoch."""
+    with projector_playground(browser, base_url, 1920, 1080) as page:
         for wait in (1500, 1870, 2240, 1100, 1650, 1330):  # a race: the old code failed 1-3 times in 4
             page.get_by_role("button", name="Play", exact=True).click()
             page.wait_for_timeout(wait)
@@ -118,27 +130,16 @@ def test_after_pause_the_rewind_slider_shows_the_latest_epoch_in_projector_mode(
             expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
             page.wait_for_timeout(1500)
             assert rewind_value(page) == epoch(page), (wait, rewind_value(page), epoch(page))
-        no_exception(page)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width, height, least", [(1280, 720, 300), (1920, 1080, 560)])
 def test_the_boundary_fills_a_projector_screen_and_fits_on_it(browser, base_url: str, width, height, least):
     """In projector mode the plane's chart takes the height left under the controls: whole on a
     720p screen, large on a 1080p one (a fixed height left a small square on a big screen)."""
-    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
-    try:
-        page = context.new_page()
-        page.goto("playground?present=1")
-        expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(1000)
+    with projector_playground(browser, base_url, width, height) as page:
         box = page.locator('.st-key-pg_plane_box [data-testid="stVegaLiteChart"] svg').first.bounding_box()
         assert box["height"] >= least, box
         assert box["y"] + box["height"] <= height + 20, box  # on screen without scrolling
-        no_exception(page)
-    finally:
-        context.close()
 
 
 def test_neuron_click_and_csv_upload(page: Page, shots, tmp_path):
