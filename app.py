@@ -1,7 +1,7 @@
 """nnviz: the page config and the navigation; each page lives in pages/."""
 import streamlit as st
 
-from nnviz.threads import cap_blas_threads
+from nnviz.engine.threads import cap_blas_threads
 
 cap_blas_threads(1)  # every session is a thread of this process: one BLAS thread each (see nnviz/threads.py)
 st.set_page_config(page_title="nnviz: how neural networks learn, and how they break",

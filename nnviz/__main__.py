@@ -1,4 +1,4 @@
 """`python -m nnviz COMMAND ...`: see nnviz/cli.py."""
-from .cli import main
+from nnviz.cli.main import main
 
 raise SystemExit(main())

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from nnviz.explain import certainty_words, explain
+from nnviz.lab.explain import certainty_words, explain
 from nnviz.plots.digits import digit_figure, probability_bars, symmetric_range
 from nnviz.ui import draw
 from nnviz.ui.layout import page_header

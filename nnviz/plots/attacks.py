@@ -7,7 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..attacks import AttackOutcome, RobustnessCurve, TemplateExplanation
+from nnviz.lab.attacks import AttackOutcome, RobustnessCurve, TemplateExplanation
+
 from .digits import GREYS, _square, _square_axes, symmetric_range
 from .style import DIVERGING, base_layout
 

@@ -6,7 +6,8 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..training import EpochStats
+from nnviz.engine.training import EpochStats
+
 from .style import TEST_COLOUR, TRAIN_COLOUR, base_layout
 
 

@@ -20,11 +20,19 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from ..model import MLP
-from ..playground import PlaneView
-from ..toy import EXTENT
-from ..training import Dataset, EpochStats
-from .style import CLASS_COLOURS, DIVERGING, FONT_SIZE, PRESENT_FONT_SIZE, TEST_COLOUR, TRAIN_COLOUR
+from nnviz.data.toy import EXTENT
+from nnviz.engine.model import MLP
+from nnviz.engine.training import Dataset, EpochStats
+from nnviz.lab.playground import PlaneView
+
+from .style import (
+    CLASS_COLOURS,
+    DIVERGING,
+    FONT_SIZE,
+    PRESENT_FONT_SIZE,
+    TEST_COLOUR,
+    TRAIN_COLOUR,
+)
 
 NEG_COLOUR, POS_COLOUR = DIVERGING[0][1], DIVERGING[-1][1]  # link colours: weight < 0, weight > 0
 MAX_LINKS = 800  # links drawn at most (the strongest), so a frame stays cheap for the browser

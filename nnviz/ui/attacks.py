@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..attacks import RobustnessCurve, robustness_curve, train_template_model
-from ..model import MLP
-from ..pretrained import TrainedModel
+from nnviz.engine.model import MLP
+from nnviz.lab.attacks import RobustnessCurve, robustness_curve, train_template_model
+from nnviz.lab.pretrained import TrainedModel
+
 from .session import bundled_digits, default_model
 
 _SAVED = "nnviz_break_saved"  # {widget key: value}, survives page switches

@@ -17,7 +17,14 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from ..preprocess import decode_canvas, ink_from_rgba, load_photo, naive_resize, to_mnist
+from nnviz.lab.preprocess import (
+    decode_canvas,
+    ink_from_rgba,
+    load_photo,
+    naive_resize,
+    to_mnist,
+)
+
 from .session import bundled_digits
 
 _STATE = "nnviz_draw"

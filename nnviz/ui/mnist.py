@@ -14,11 +14,18 @@ from typing import Iterator
 import numpy as np
 import streamlit as st
 
-from .. import mnist
-from ..io import ModelFileError, load_model
-from ..model import MLP
-from ..templates import health
-from ..training import Dataset, EpochStats, TrainConfig, Trainer, TrainingDiverged
+from nnviz.data import mnist
+from nnviz.engine.model import MLP
+from nnviz.engine.model_files import ModelFileError, load_model
+from nnviz.engine.training import (
+    Dataset,
+    EpochStats,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+)
+from nnviz.lab.templates import health
+
 from .session import bundled_digits, set_digit_model
 
 SETTINGS_KEY = "mnist_settings"
@@ -182,7 +189,7 @@ def full_digits() -> Dataset | None:
 def download_full(progress) -> Dataset:
     """Download (or read from the cache) the full MNIST; progress(fraction, message).
 
-    Raises nnviz.download.DownloadError with a user-facing message.
+    Raises nnviz.data.download.DownloadError with a user-facing message.
     """
     data = mnist.load_full(progress=progress)
     _full_holder()["data"] = data

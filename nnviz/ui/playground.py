@@ -18,13 +18,40 @@ from dataclasses import replace
 import pyarrow as pa
 import streamlit as st
 
-from ..playground import (ACTIVATIONS, BATCH_CHOICES, CUSTOM, DATASET_LABELS, DATASETS, DEFAULT, FEATURE_LABELS,
-                          FEATURES, LR_CHOICES, MAX_CSV_BYTES, MAX_LAYERS, MAX_NEURONS, OPTIMIZERS, QUERY_KEYS,
-                          REG_RATE_CHOICES, SPEED_CHOICES, PlaygroundRun, PlaygroundState, from_query,
-                          parse_csv, plane_view, sanitize, to_query)
-from ..plots.playground import boundary_spec, curve_spec, network_spec, neuron_spec, node_name
-from ..training import TrainingDiverged
-from . import pacing
+from nnviz.engine.training import TrainingDiverged
+from nnviz.lab.playground import (
+    ACTIVATIONS,
+    BATCH_CHOICES,
+    CUSTOM,
+    DATASET_LABELS,
+    DATASETS,
+    DEFAULT,
+    FEATURE_LABELS,
+    FEATURES,
+    LR_CHOICES,
+    MAX_CSV_BYTES,
+    MAX_LAYERS,
+    MAX_NEURONS,
+    OPTIMIZERS,
+    QUERY_KEYS,
+    REG_RATE_CHOICES,
+    SPEED_CHOICES,
+    PlaygroundRun,
+    PlaygroundState,
+    from_query,
+    parse_csv,
+    plane_view,
+    sanitize,
+    to_query,
+)
+from nnviz.plots.playground import (
+    boundary_spec,
+    curve_spec,
+    network_spec,
+    neuron_spec,
+    node_name,
+)
+from nnviz.ui import pacing
 
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
 REWIND_END = "pg_rewind_end"  # the epoch the rewind slider last ended at: its value holds while this does

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..mnist import load_bundled
-from ..model import MLP
-from ..pretrained import TrainedModel, train_default_model
+from nnviz.data.mnist import load_bundled
+from nnviz.engine.model import MLP
+from nnviz.lab.pretrained import TrainedModel, train_default_model
 
 _MODEL_KEY = "nnviz_digit_model"  # TrainedModel of this session, set by the MNIST page
 _DRAWING_KEY = "nnviz_drawn_digit"  # (784,) float32 in [0, 1]: the Draw page's last input

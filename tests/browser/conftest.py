@@ -7,7 +7,6 @@ import contextlib
 from pathlib import Path
 
 import pytest
-
 from serving import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop
 
 SHOTS = Path(__file__).resolve().parent / "shots"

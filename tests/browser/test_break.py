@@ -1,9 +1,8 @@
 """The Break page in a real browser: attack a digit and see the network fooled; the other tabs draw."""
 import re
 
-from playwright.sync_api import Page, expect
-
 from conftest import no_exception
+from playwright.sync_api import Page, expect
 
 
 def open_break(page: Page) -> None:

@@ -5,9 +5,8 @@ file on its own (narrow layout, file names in the sidebar, no BLAS cap) until so
 """
 import re
 
-from playwright.sync_api import Browser, expect
-
 from conftest import no_exception, running_streamlit
+from playwright.sync_api import Browser, expect
 
 
 def test_first_request_to_a_page_url_goes_through_app_navigation(browser: Browser, tmp_path):

@@ -5,9 +5,8 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from conftest import no_exception
+from playwright.sync_api import Page, expect
 
 CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
 

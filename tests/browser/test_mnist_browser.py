@@ -4,12 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import no_exception
 from playwright.sync_api import Page, expect
 
-from nnviz.io import load_model
-
-from conftest import no_exception
-
+from nnviz.engine.model_files import load_model
 
 
 def picture_src(page: Page, key: str, timeout: float = 30_000) -> str:
@@ -81,7 +79,7 @@ def test_train_changes_the_weight_pictures(page: Page, shots: Path):
     page.wait_for_timeout(1500)  # paused: the timer is off and nothing changes
     assert picture_src(page, "mnist_templates") == after
     save(page, shots, "mnist-paused-1920x1080.png", 1920, 1080)
-    # the trained network downloads as an .npz that nnviz.io reads back
+    # the trained network downloads as an .npz that nnviz.engine.model_files reads back
     page.get_by_text("Model file: download this network").click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the model (.npz)").click()

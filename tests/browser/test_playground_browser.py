@@ -6,9 +6,8 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from conftest import no_exception
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,0 +1,165 @@
+"""The benchmark's code path in its tiny --quick mode (no speed is asserted: this is not a timed test),
+its per-example baseline against the engine's maths, and the BLAS thread policy."""
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnviz.cli import bench
+from nnviz.data.mnist import load_bundled
+from nnviz.engine import threads
+from nnviz.engine.model import MLP, Architecture
+from nnviz.engine.training import Dataset, TrainConfig, Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN_KEYS = {"metric", "impl", "sizes", "batch_size", "dtype", "samples_per_s", "threads", "runs"}
+
+
+def _positive(v) -> bool:
+    return isinstance(v, float) and math.isfinite(v) and v > 0
+
+
+def _json_lines(capsys, *argv) -> list[dict]:
+    assert bench.main(["--quick", "--json", *argv]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+@pytest.mark.timeout(120)
+def test_quick_json_lines(capsys):
+    records = _json_lines(capsys, "--no-torch", "--threads", "1", "--repeats", "2")
+    env, targets = records[0], records[-1]
+    assert env["metric"] == "environment"
+    assert env["blas_threads"] is None or env["blas_threads"] >= 1
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "numpy", "torch", "blas"):
+        assert key in env
+    assert env["torch"] is None and env["quick"] is True and env["repeats"] == 2
+
+    train = [r for r in records if r["metric"] == "train_samples_per_s"]
+    got = {(r["impl"], tuple(r["sizes"]), r["batch_size"]) for r in train}
+    assert got == {("nnviz", (784, 100, 10), 10), ("nnviz", (784, 100, 10), 32), ("nnviz", (784, 100, 10), 128),
+                   ("nnviz", (784, 30, 10), 10), ("loop", (784, 30, 10), 10)}
+    for r in train:
+        assert TRAIN_KEYS <= r.keys()
+        assert len(r["runs"]) == 2 and all(v > 0 for v in r["runs"])
+        assert _positive(r["samples_per_s"]) and r["samples_per_s"] == pytest.approx(np.median(r["runs"]), rel=1e-3)
+        assert r["best_samples_per_s"] == pytest.approx(max(r["runs"]), rel=1e-3)
+        assert r["threads"] in (1, None)  # forced by --threads 1
+        assert r["dtype"] == ("float64" if r["impl"] == "loop" else "float32")
+
+    latencies = {r["metric"]: r for r in records if r["metric"].startswith(("latency", "grid"))}
+    assert set(latencies) == {"latency_one_digit", "grid_200x200", "grid_200x200_all_layers"}
+    for r in latencies.values():
+        assert _positive(r["seconds"]) and 0 < r["best_seconds"] <= r["seconds"]
+        assert r["samples_per_s"] == pytest.approx(r["batch_size"] / r["seconds"])
+    assert latencies["latency_one_digit"]["batch_size"] == 1
+    assert latencies["grid_200x200"]["batch_size"] == 40_000
+
+    assert targets["metric"] == "targets"
+    checks = {c["name"]: c for c in targets["checks"]}
+    assert set(checks) == {"torch_b32", "torch_b128", "loop", "digit_us", "grid_ms"}
+    assert checks["torch_b32"]["value"] is None and checks["torch_b32"]["met"] is None  # no torch asked for
+    for name in ("loop", "digit_us", "grid_ms"):
+        assert _positive(checks[name]["value"]) and isinstance(checks[name]["met"], bool)
+    loop_ratio = train[-2]["samples_per_s"] / train[-1]["samples_per_s"]
+    assert checks["loop"]["value"] == pytest.approx(loop_ratio)
+
+
+@pytest.mark.timeout(120)
+def test_cli_prints_a_table():
+    """`python -m nnviz bench` goes through the CLI dispatcher to this module; the engine's own thread
+    policy, so with several BLAS threads batches 32 and 128 are measured on one thread too."""
+    out = subprocess.run([sys.executable, "-m", "nnviz", "bench", "--quick", "--no-torch"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=110)
+    assert out.returncode == 0, out.stderr
+    assert "OPENBLAS_CORETYPE=" in out.stdout and "targets met:" in out.stdout
+    assert "200x200 grid" in out.stdout
+    rows = [line.split() for line in out.stdout.splitlines() if line.startswith("[784, 100, 10] relu CE b128")]
+    found = re.search(r", (\d+|None) threads;", out.stdout)  # BLAS threads in force in that process
+    n = int(found.group(1)) if found.group(1) != "None" else 1
+    assert {row[6] for row in rows} == {"1", str(n)}
+    bad = subprocess.run([sys.executable, "-m", "nnviz", "bench", "--repeats", "0"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.timeout(180)
+def test_torch_runs_the_same_workload_when_installed(capsys):
+    pytest.importorskip("torch")
+    records = _json_lines(capsys, "--threads", "1")
+    for batch in bench.MAIN_BATCHES:
+        nn = bench._find(records, metric="train_samples_per_s", impl="nnviz", batch_size=batch, sizes=[784, 100, 10])
+        pt = bench._find(records, metric="train_samples_per_s", impl="torch", batch_size=batch, sizes=[784, 100, 10])
+        assert pt is not None and _positive(pt["samples_per_s"])
+        assert pt["threads"] == nn["threads"] and pt["dtype"] == "float32"
+    checks = {c["name"]: c for c in records[-1]["checks"]}
+    assert _positive(checks["torch_b32"]["value"]) and _positive(checks["torch_b128"]["value"])
+
+
+def test_per_example_loop_computes_the_engines_step():
+    """The baseline does the same maths as nnviz (so the speed comparison is fair): one mini-batch
+    step of the per-example loop equals one vectorised SGD step of the engine, in float64."""
+    rng = np.random.default_rng(3)
+    net = bench.PerExampleNetwork([6, 5, 3], rng)
+    model = MLP(Architecture((6, 5, 3), "sigmoid", "sigmoid", "quadratic"),
+                [w.T.copy() for w in net.weights], [b.ravel().copy() for b in net.biases])
+    x = rng.standard_normal((10, 6))
+    labels = rng.integers(0, 3, 10)
+    eye = np.eye(3)
+    net.update_mini_batch([(xi.reshape(-1, 1), eye[k].reshape(-1, 1)) for xi, k in zip(x, labels)], eta=3.0)
+    g = model.gradients(x, model.targets(labels))
+    for w, gw, w_loop in zip(model.weights, g.weights, net.weights):
+        np.testing.assert_allclose(w - 3.0 * gw, w_loop.T, rtol=1e-10, atol=1e-12)
+    for b, gb, b_loop in zip(model.biases, g.biases, net.biases):
+        np.testing.assert_allclose(b - 3.0 * gb, b_loop.ravel(), rtol=1e-10, atol=1e-12)
+
+
+# ----- BLAS threads ------------------------------------------------------------------------------
+needs_threads = pytest.mark.skipif(not (threads.blas_threads() or 0) > 1,
+                                   reason="BLAS runs on one thread here: nothing to limit")
+
+
+@needs_threads
+def test_blas_limit_applies_and_restores():
+    before = threads.blas_threads()
+    limit = threads.BlasLimit(1)
+    with limit:
+        assert threads.blas_threads() == 1
+        limit.restore()
+        assert threads.blas_threads() == before
+        limit.apply()
+        limit.apply()  # idempotent
+        assert threads.blas_threads() == 1
+    assert threads.blas_threads() == before
+    with threads.BlasLimit(None):
+        assert threads.blas_threads() == before
+
+
+@needs_threads
+def test_trainer_uses_one_thread_for_small_batches_and_releases_it_while_paused():
+    data = load_bundled()
+    data = Dataset(data.x_train[:400], data.y_train[:400], data.x_test[:50], data.y_test[:50], 10)
+    before = threads.blas_threads()
+    seen = []
+
+    def spy(xb, yb):  # the Trainer's augment hook runs inside the training loop
+        seen.append(threads.blas_threads())
+        return xb
+
+    for batch, expected in ((10, 1), (64, before)):
+        seen.clear()
+        trainer = Trainer(MLP.create([784, 20, 10], rng=np.random.default_rng(0)), data,
+                          TrainConfig(batch_size=batch), np.random.default_rng(0), augment=spy)
+        for stats in trainer.epochs(1, every_batches=2):
+            assert threads.blas_threads() == before  # restored while the caller holds the generator
+        assert set(seen) == {expected}
+        assert stats.end_of_epoch and threads.blas_threads() == before
+
+
+def test_training_threads_policy():
+    assert threads.training_threads(1) == 1 and threads.training_threads(threads.SMALL_BATCH - 1) == 1
+    assert threads.training_threads(threads.SMALL_BATCH) is None and threads.training_threads(1000) is None

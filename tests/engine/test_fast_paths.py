@@ -1,0 +1,103 @@
+"""The engine's fast paths compute the same numbers as the plain formulas: column-wise softmax and
+bias for tall, narrow arrays (a decision-boundary grid), reused forward buffers, a shared model
+used from several threads at once (the default digit model on a server)."""
+import threading
+
+import numpy as np
+import pytest
+
+from nnviz.engine import functions as F
+from nnviz.engine.model import MLP
+
+
+def _plain_forward(model, x, apply_output=True):
+    """Layer by layer with fresh arrays and the textbook softmax: what the fast paths must equal."""
+    acts = [x]
+    for l, (w, b) in enumerate(zip(model.weights, model.biases)):
+        z = acts[-1] @ w + b
+        if l < len(model.weights) - 1:
+            z = F.activate(model.arch.activation, z)
+        elif apply_output and model.arch.output == "softmax":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            z = e / e.sum(axis=1, keepdims=True)
+        elif apply_output:
+            z = F.output(model.arch.output, z)
+        acts.append(z)
+    return acts
+
+
+@pytest.mark.parametrize("rows", [1, 63, 128, 129, 1000, 40_001])
+@pytest.mark.parametrize("cols", [1, 2, 3, 8, 10, 100])
+def test_add_bias_and_softmax_match_the_plain_formulas(rows, cols):
+    rng = np.random.default_rng(rows * cols)
+    z = (rng.standard_normal((rows, cols)) * 30).astype(np.float32)
+    b = rng.standard_normal(cols).astype(np.float32)
+    np.testing.assert_allclose(F.add_bias(z.copy(), b), z + b, rtol=1e-6)
+    z64 = z.astype(np.float64)
+    e = np.exp(z64 - z64.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(F.output("softmax", z.copy()), e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+def test_softmax_tall_path_keeps_nan_visible():
+    z = np.zeros((4000, 2), np.float32)
+    z[17, 1] = np.nan
+    with np.errstate(invalid="ignore"):
+        p = F.output("softmax", z)
+    assert np.isnan(p[17]).all() and np.isfinite(np.delete(p, 17, axis=0)).all()
+    for row in ([np.nan, 1.0, 2.0], [1.0, np.nan], [np.inf, 1.0]):  # one example takes another path
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(F.output("softmax", np.array([row], np.float32))).all()
+    np.testing.assert_array_equal(F.output("softmax", np.array([[-np.inf, 1.0, 1e4]], np.float32)), [[0, 0, 1]])
+
+
+@pytest.mark.parametrize("sizes,activation,output", [([2, 8, 8, 2], "tanh", "softmax"), ([2, 8, 8, 3], "relu", "softmax"),
+                                                     ([2, 5, 1], "sigmoid", "sigmoid"), ([3, 4, 2], "leaky_relu", "linear")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_equals_plain_layers_for_every_batch_size(sizes, activation, output, dtype):
+    rng = np.random.default_rng(0)
+    loss = "quadratic" if output == "linear" else "cross_entropy"
+    model = MLP.create(sizes, activation, output, loss, "normal", rng, dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    for rows in (1, 7, 3000, 40_000, 2048):  # small, reused buffers, a smaller batch in the same buffers
+        x = (rng.standard_normal((rows, sizes[0])) * 2).astype(dtype)
+        plain = _plain_forward(model, x)
+        probs = model.forward(x)
+        np.testing.assert_allclose(probs, plain[-1], **tol)
+        np.testing.assert_allclose(model.logits(x), _plain_forward(model, x, apply_output=False)[-1], **tol)
+        for a, p in zip(model.forward(x, all_layers=True), plain):
+            np.testing.assert_allclose(a, p, **tol)
+        again = model.forward(x)
+        assert not np.shares_memory(again, probs)  # what a caller holds is never overwritten
+        np.testing.assert_array_equal(again, probs)
+
+
+def test_shared_model_from_many_threads():
+    rng = np.random.default_rng(1)
+    model = MLP.create([2, 8, 8, 2], "tanh", rng=rng)
+    inputs = [rng.standard_normal((n, 2)).astype(np.float32) for n in (40_000, 5_000, 20_000, 1)]
+    expected = [_plain_forward(model, x)[-1] for x in inputs]
+    errors = []
+
+    def work(i):
+        for _ in range(15):
+            got = model.forward(inputs[i % len(inputs)])
+            if not np.allclose(got, expected[i % len(inputs)], rtol=1e-5, atol=1e-6):
+                errors.append(i)
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert errors == []
+
+
+def test_model_still_deep_copies():
+    """The buffers' lock is left out of the copy (deepcopy goes through __getstate__)."""
+    import copy
+    model = MLP.create([2, 8, 2], "tanh", rng=np.random.default_rng(2))
+    x = np.random.default_rng(3).standard_normal((30_000, 2)).astype(np.float32)
+    p = model.forward(x)
+    clone = copy.deepcopy(model)
+    np.testing.assert_array_equal(clone.forward(x), p)
+    assert clone._scratch_lock is not model._scratch_lock

@@ -1,0 +1,101 @@
+"""Frame pacing (nnviz.ui.pacing): the server-wide frame gate and the two kinds of run.
+
+Streamlit's session state is replaced by a plain stand-in here, one per thread, so many "sessions"
+can be run at once without a server; the gate and the timing are the real ones."""
+import threading
+import time
+
+import pytest
+
+from nnviz.ui import pacing
+
+
+class FakeStreamlit:
+    """One stand-in per session thread: its own session_state."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    @property
+    def session_state(self):
+        if not hasattr(self.local, "state"):
+            self.local.state = {}
+        return self.local.state
+
+
+@pytest.fixture
+def fake_st(monkeypatch):
+    fake = FakeStreamlit()
+    monkeypatch.setattr(pacing, "st", fake)
+    return fake
+
+
+def test_at_most_concurrent_frames_are_computed_at_once_and_every_session_gets_its_frame(fake_st, monkeypatch):
+    monkeypatch.setattr(pacing, "_fragment_run", lambda: True)
+    lock, inside, most, done = threading.Lock(), [0], [0], []
+
+    def session():
+        with pacing.frame("k", min_seconds=0.0):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)  # a frame's work
+            with lock:
+                inside[0] -= 1
+        done.append(True)
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert most[0] == pacing.CONCURRENT_FRAMES
+    assert len(done) == 8
+    # 8 frames of 50 ms, CONCURRENT_FRAMES at a time
+    assert time.monotonic() - t0 >= 8 / pacing.CONCURRENT_FRAMES * 0.05 * 0.9
+
+
+def test_frames_of_one_session_start_min_seconds_apart(fake_st, monkeypatch):
+    monkeypatch.setattr(pacing, "_fragment_run", lambda: True)
+    starts = []
+    for _ in range(3):
+        with pacing.frame("k", min_seconds=0.1):
+            starts.append(time.monotonic())
+    assert all(b - a >= 0.1 * 0.95 for a, b in zip(starts, starts[1:]))
+
+
+def test_a_frame_in_a_full_run_neither_waits_nor_gates(fake_st, monkeypatch):
+    """A click (a full run) is answered at once even while other sessions hold the gate."""
+    monkeypatch.setattr(pacing, "_fragment_run", lambda: False)
+    for _ in range(pacing.CONCURRENT_FRAMES):
+        assert pacing._gate.acquire(timeout=1)
+    try:
+        fake_st.session_state["k"] = time.monotonic()  # a frame just started
+        t0 = time.monotonic()
+        with pacing.frame("k", min_seconds=5.0):
+            pass
+        assert time.monotonic() - t0 < 0.5
+    finally:
+        for _ in range(pacing.CONCURRENT_FRAMES):
+            pacing._gate.release()
+
+
+def test_the_gate_is_released_when_a_frame_is_cut_short(fake_st, monkeypatch):
+    """A click on Pause stops a frame with an exception inside it: the gate must not leak."""
+    monkeypatch.setattr(pacing, "_fragment_run", lambda: True)
+    for _ in range(pacing.CONCURRENT_FRAMES + 1):
+        with pytest.raises(RuntimeError):
+            with pacing.frame("k", min_seconds=0.0):
+                raise RuntimeError("stopped")
+    assert all(pacing._gate.acquire(timeout=0.1) for _ in range(pacing.CONCURRENT_FRAMES))
+    for _ in range(pacing.CONCURRENT_FRAMES):
+        pacing._gate.release()
+
+
+def test_streamlit_is_told_not_to_collect_garbage_after_every_run():
+    """Each live frame is a script run; a full gc.collect() after each cost 74% of a frame's CPU."""
+    import tomllib
+    from pathlib import Path
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
