@@ -3,7 +3,7 @@ import streamlit as st
 
 from nnviz.engine.threads import cap_blas_threads
 
-cap_blas_threads(1)  # every session is a thread of this process: one BLAS thread each (see nnviz/threads.py)
+cap_blas_threads(1)  # every session is a thread of this process: one BLAS thread each (see nnviz/engine/threads.py)
 st.set_page_config(page_title="nnviz: how neural networks learn, and how they break",
                    page_icon=":material/hub:", layout="wide")
 

@@ -1,4 +1,4 @@
-"""`python -m nnviz COMMAND ...`: see nnviz/cli.py."""
+"""`python -m nnviz COMMAND ...`: see nnviz/cli/main.py."""
 from nnviz.cli.main import main
 
 raise SystemExit(main())

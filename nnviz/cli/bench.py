@@ -16,7 +16,7 @@ median of many calls (the best is reported too). Threads: training runs under th
 policy (one BLAS thread below batch 32, else as in force; these lines have "policy": true and carry
 the targets) and, where that is more than one, once more on one thread, as on a busy server;
 PyTorch always gets the same count. The latencies run on one BLAS thread, as the app does
-(nnviz/threads.py). --threads N caps both at N.
+(nnviz/engine/threads.py). --threads N caps both at N.
 The BLAS library, its threads and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are recorded, never changed.
 """
 from __future__ import annotations
