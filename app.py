@@ -9,6 +9,7 @@ st.set_page_config(page_title="nnviz: how neural networks learn, and how they br
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/learn.py", title="How it learns", icon=":material/school:", url_path="learn"),
     st.Page("pages/playground.py", title="Playground", icon=":material/scatter_plot:", url_path="playground"),
     st.Page("pages/mnist.py", title="MNIST", icon=":material/grid_on:", url_path="mnist"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),

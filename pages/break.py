@@ -4,13 +4,14 @@ import streamlit as st
 from nnviz.ui import break_views as views
 from nnviz.ui.layout import page_header
 from nnviz.ui.session import bundled_digits, digit_model, has_own_model
+from nnviz.ui.text import plain
 
 present = page_header("Can we break a neural network?",
                       "A change too small to notice, aimed with the network's own gradient, flips its answer. "
                       "Random noise of the same size does not.")
 trained = digit_model()
 whose = "Target: this session's model" if has_own_model() else "Target: the default model"
-st.caption(f":material/my_location: {whose}: {trained.description}; "
+st.caption(f":material/my_location: {whose}: {plain(trained.description)}; "
            f"{trained.test_acc:.1%} right on the 2,000 held-out digits.")
 model, data = trained.model, bundled_digits()
 

@@ -11,6 +11,8 @@ CARDS = Path(__file__).resolve().parents[1] / "docs" / "cards"
 PAGES = [
     ("pages/playground.py", "Playground", ":material/scatter_plot:", "playground.png",
      "Watch a small network bend its decision boundary around two classes of points, epoch by epoch."),
+    ("pages/learn.py", "How it learns", ":material/school:", "learn.png",
+     "A neuron, the cost, gradient descent and backpropagation step by step, with the numbers in every equation."),
     ("pages/mnist.py", "MNIST", ":material/grid_on:", "mnist.png",
      "Train a handwritten-digit classifier in seconds and watch what its weights learn to look for."),
     ("pages/draw.py", "Draw", ":material/draw:", "draw.png",
@@ -25,13 +27,14 @@ present = page_header("nnviz: how neural networks learn, and how they break",
                       "optimisers), and every browser session gets its own.")
 
 st.markdown(
-    "Start with the **Playground** to see a network learn a boundary in two dimensions, train it on "
+    "Start with the **Playground** to see a network learn a boundary in two dimensions (and **How it "
+    "learns** for the theory behind it: a neuron, the cost, gradient descent, backpropagation), train it on "
     "real handwritten digits on **MNIST**, test it with your own handwriting on **Draw**, then "
     "fool it on **Break**. The digit model you train on MNIST is the one Draw and Break use."
 )
 
 # Two cards a row: each picture stays large enough to read on a projector.
-for row in (PAGES[:2], PAGES[2:]):
+for row in (PAGES[i:i + 2] for i in range(0, len(PAGES), 2)):
     for col, (path, label, icon, picture, promise) in zip(st.columns(2, gap="large"), row):
         with col.container(border=True):
             st.subheader(f"{icon} {label}", anchor=False)

@@ -3,8 +3,8 @@ import streamlit as st
 
 from nnviz.ui import mnist as ui
 from nnviz.ui import mnist_views as views
-from nnviz.ui import pacing
 from nnviz.ui.layout import page_header, present_mode
+from nnviz.ui.owner import live_frame, owner
 
 TICK_S = 0.6  # live redraw interval while training (nnviz.ui.pacing: longer when the server is busy)
 
@@ -44,13 +44,15 @@ if changed:
 
 @st.fragment(run_every=TICK_S if run.running else None)
 def live() -> None:
-    run = ui.current_run()
-    if not run.running:
-        views.draw(run, present)
+    if not ui.current_run().running:
+        with owner():
+            views.draw(ui.current_run(), present)
         return
-    with pacing.frame("mnist_frame_started", TICK_S):
-        ui.advance(run)
-        if not run.running:  # finished or failed: a full rerun stops the timer and updates the buttons
+    with live_frame("mnist_frame_started", TICK_S):
+        run = ui.current_run()  # a click may have replaced or paused it while this frame waited
+        if run.running:
+            ui.advance(run)
+        if not run.running:  # finished, failed or paused: a full rerun stops the timer, updates the buttons
             st.rerun()
         views.draw(run, present)
 

@@ -29,7 +29,8 @@ def start_streamlit(log: IO[str], timeout: float = 60) -> tuple[subprocess.Popen
     """Start the app with its output going to `log`; return the process and its url once healthy.
     RuntimeError (with the log) if it exits or is not healthy within `timeout` seconds."""
     port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    # Unbuffered: the browser tests read the log while the server runs (tests/browser/conftest.py).
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -1,4 +1,5 @@
-"""Static checks over every source file: no pickles, no user text as HTML, bounded numeric inputs.
+"""Static checks over every source file: no pickles, no user text as HTML or Markdown, bounded
+numeric inputs.
 
 Read with `ast`, not grep, so a string that merely mentions `allow_pickle=True` (like this
 docstring) does not count, and a call split over several lines does. A call that must render
@@ -15,6 +16,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".venv", ".git", "__pycache__", "shots", "node_modules"}
 HTML_SINKS = {"html"}  # st.html, st.sidebar.html, components.html, col.html, ...
+# Elements that render their text as Markdown, and the names that hold user text (file names,
+# model descriptions, CSV cells): such text must go through nnviz.ui.text.plain first.
+MARKDOWN_SINKS = {"markdown", "caption", "error", "warning", "info", "success", "toast", "write",
+                  "title", "header", "subheader"}
+USER_TEXT = {"name", "description", "origin", "header", "cell", "filename", "file_name"}
 PICKLE_LOADERS = {("pickle", "load"), ("pickle", "loads"), ("joblib", "load"), ("dill", "load"),
                   ("dill", "loads"), ("torch", "load")}
 
@@ -65,6 +71,18 @@ def _dotted(func: ast.AST) -> tuple[str, ...]:
     return tuple(reversed(parts))
 
 
+def _user_text(node: ast.AST) -> bool:
+    """True when node reads a user-text name (f.name, trained.description, run.description(), ...)
+    that is not wrapped in plain()."""
+    if isinstance(node, ast.Call) and _dotted(node.func)[-1:] == ("plain",):
+        return False
+    if isinstance(node, ast.Attribute) and node.attr in USER_TEXT:
+        return True
+    if isinstance(node, ast.Name) and node.id in USER_TEXT:
+        return True
+    return any(_user_text(child) for child in ast.iter_child_nodes(node))
+
+
 def problems_in(source: str, name: str = "<src>", app_code: bool = True) -> list[str]:
     """Every safety problem in one file's source, as 'file:line: what' strings.
 
@@ -95,6 +113,9 @@ def problems_in(source: str, name: str = "<src>", app_code: bool = True) -> list
             body = _first_arg(node, "body")
             if not excused and (body is None or not _is_constant_text(body, constants)):
                 found.append(f"{where}: {'.'.join(dotted)}() with non-constant text")
+        if app_code and len(dotted) > 1 and dotted[-1] in MARKDOWN_SINKS and node.args \
+                and _user_text(node.args[0]):
+            found.append(f"{where}: {'.'.join(dotted)}() shows user text as Markdown (use plain())")
         if app_code and dotted[-1:] == ("number_input",):
             bounded = len(node.args) >= 3 or {"min_value", "max_value"} <= {k.arg for k in node.keywords}
             if not bounded:
@@ -114,8 +135,10 @@ st.html("<p>" + name + "</p>")
 st.sidebar.html(user_text)
 n = st.number_input("Rate", value=0.1)
 u = st.file_uploader("Model")
+st.error(f"{f.name}: not loaded")
+side.caption(trained.description + " right")
 '''
-    assert len(problems_in(bad)) == 7, problems_in(bad)
+    assert len(problems_in(bad)) == 10, problems_in(bad)  # line 5 twice: HTML and Markdown
     good = '''
 import numpy as np, streamlit as st
 CSS = "<style>h1 {color: black}</style>"
@@ -126,6 +149,8 @@ st.markdown(user_text)
 st.html(f"<b>{n:.0f}</b>")  # safe-html: a number we computed
 n = st.number_input("Rate", 0.0, 10.0, 0.1)
 u = st.file_uploader("Model", type=["npz"])
+st.error(f"{plain(f.name)}: not loaded")
+side.caption(plain(trained.description) + " right")
 '''
     assert problems_in(good) == []
 

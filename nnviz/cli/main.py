@@ -19,6 +19,7 @@ COMMANDS = {
     "train": ("nnviz.cli.train", "train a network on a toy set or the bundled digits, one line per epoch"),
     "bench": ("nnviz.cli.bench", "measure training speed (nnviz vs PyTorch vs a per-example loop)"),
     "attack": ("nnviz.cli.attack", "fool the digit model with adversarial examples"),
+    "backprop": ("nnviz.cli.backprop", "one example through a tiny network: every z, a, delta and gradient"),
 }
 
 

@@ -96,11 +96,17 @@ N_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "gauss": 2, "spiral": 2, "spira
 
 
 def train_test_split(x: np.ndarray, y: np.ndarray, test_ratio: float, rng: np.random.Generator):
-    """Shuffle and split; test_ratio in [0, 0.9]. Returns x_train, y_train, x_test, y_test."""
+    """Shuffle and split; test_ratio in [0, 0.9]. Returns x_train, y_train, x_test, y_test.
+
+    Raises ValueError (a sentence for the user) when no point would be left to train on.
+    """
     if not 0 <= test_ratio <= 0.9:
         raise ValueError("test_ratio must be between 0 and 0.9")
     order = rng.permutation(len(y))
     n_test = int(round(len(y) * test_ratio))
+    if n_test >= len(y):
+        raise ValueError(f"A test share of {test_ratio:g} leaves none of the {len(y)} points for training: "
+                         f"lower the test share, or use more points.")
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 

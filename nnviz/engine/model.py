@@ -47,6 +47,19 @@ class Gradients:
 
 
 @dataclass
+class Trace:
+    """One forward and backward pass kept whole, for teaching (MLP.trace). For layer l = 1..L at
+    list index l - 1: z[l-1] = a_{l-1} @ W_l + b_l and a[l-1] = f(z) (batch, n_l), delta[l-1] =
+    dC/dz (batch, n_l); x is a_0 (batch, n_0); grads as MLP.gradients (of the batch-mean cost)."""
+
+    x: np.ndarray
+    z: list[np.ndarray]
+    a: list[np.ndarray]
+    delta: list[np.ndarray]
+    grads: Gradients
+
+
+@dataclass
 class _Workspace:
     """Buffers for one batch size, reused between steps so training allocates almost nothing."""
 
@@ -142,6 +155,8 @@ class MLP:
     def _propagate(self, x: np.ndarray, apply_output: bool, all_layers: bool):
         """a_l = f(a_{l-1} @ W_l + b_l), layer by layer. Returned arrays are always fresh; without
         all_layers the hidden layers of a large batch go into this model's reused buffers."""
+        if len(x) == 1 and not all_layers:
+            return self._propagate_one(x[0], apply_output)
         acts = [x]
         last = len(self.weights) - 1
         scratch = None
@@ -160,6 +175,19 @@ class MLP:
             if scratch:
                 self._scratch_lock.release()
         return acts if all_layers else acts[-1]
+
+    def _propagate_one(self, a: np.ndarray, apply_output: bool) -> np.ndarray:
+        """One example (n_in,) -> (1, n_out): vector-matrix products and no batch machinery, since a
+        drawn digit's latency is mostly per-call overhead (the products take ~4 of ~11 us)."""
+        last = len(self.weights) - 1
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = np.matmul(a, w)  # (n_l,), fresh
+            z += b
+            if l < last:
+                F.activate(self.arch.activation, z)
+            a = z
+        z = a.reshape(1, -1)
+        return F.output(self.arch.output, z) if apply_output else z
 
     def _acquire_scratch(self, batch: int) -> list[np.ndarray] | None:
         """Buffers (rows >= batch, n_l) for the hidden layers, locked; None when the batch is small or
@@ -239,6 +267,18 @@ class MLP:
 
         The returned arrays are buffers reused by the next call with the same batch size.
         """
+        return self._backprop(x, y, l1, l2, None)
+
+    def sgd_step(self, x: np.ndarray, y: np.ndarray, lr: float, l1: float = 0.0, l2: float = 0.0) -> bool:
+        """One plain SGD step, W -= lr dL/dW and b -= lr dL/db, fused into backprop: the products
+        write lr-scaled gradients and each layer is updated as soon as the layer below has its delta,
+        so there is no separate pass over the parameters (the same numbers as gradients() then
+        optimizers.SGD). False, with every parameter untouched, when the output layer's bias gradient
+        is not finite (NaN/inf anywhere upstream reaches it)."""
+        return self._backprop(x, y, l1, l2, float(lr)) is not None
+
+    def _backprop(self, x, y, l1: float, l2: float, lr: float | None) -> Gradients | None:
+        """gradients() (lr None) or sgd_step() (lr: the buffers hold lr * gradient, applied per layer)."""
         m = x.shape[0]
         ws = self._workspace(m)
         acts, deltas, tmps, g = ws.acts, ws.deltas, ws.tmps, ws.grads
@@ -253,20 +293,38 @@ class MLP:
                 F.output(self.arch.output, z)
             else:
                 F.activate(self.arch.activation, z)
-        # Output error, already divided by m so every gradient below is of the batch mean.
+        # Output error, already divided by m (and times lr for a step), so every product below is of
+        # the batch mean.
+        scale = 1.0 if lr is None else lr
         delta = F.output_delta(self.arch.output, self.arch.loss, acts[-1], y, out=deltas[-1])
-        delta *= 1.0 / m
+        delta *= scale / m
         for l in range(last, -1, -1):
+            w = self.weights[l]
             np.matmul(acts[l].T, delta, out=g.weights[l])  # (n_in, batch) @ (batch, n_out)
             np.add.reduce(delta, axis=0, out=g.biases[l])  # np.sum without its Python wrapper
+            if lr is not None and l == last and not np.isfinite(g.biases[l]).all():
+                return None
             if l2:
-                g.weights[l] += l2 * self.weights[l]
+                g.weights[l] += (scale * l2) * w
             if l1:
-                g.weights[l] += l1 * np.sign(self.weights[l])
+                g.weights[l] += (scale * l1) * np.sign(w)
             if l > 0:
-                delta = np.matmul(delta, self.weights[l].T, out=deltas[l])  # back through W_l
+                delta = np.matmul(delta, w.T, out=deltas[l])  # back through W_l, before W_l changes
                 F.scale_by_derivative(self.arch.activation, acts[l], delta, tmps[l])
+            if lr is not None:
+                w -= g.weights[l]
+                self.biases[l] -= g.biases[l]
         return g
+
+    def trace(self, x: np.ndarray, y: np.ndarray) -> Trace:
+        """gradients(x, y), keeping every layer's z, a and delta (fresh copies, not the buffers)."""
+        g = self.gradients(self._as_input(x), np.asarray(y, dtype=self.dtype))
+        ws = self._workspaces[len(x)]
+        acts = [a.copy() for a in ws.acts]
+        # The forward pass overwrites z with f(z) in place; z itself is one product away.
+        z = [F.add_bias(acts[l] @ w, b) for l, (w, b) in enumerate(zip(self.weights, self.biases))]
+        return Trace(acts[0], z, acts[1:], [d.copy() for d in ws.deltas[1:]],
+                     Gradients([w.copy() for w in g.weights], [b.copy() for b in g.biases]))
 
     def backward_to_input(self, x: np.ndarray, d_logits) -> np.ndarray:
         """Back-propagate dL/dz of the output layer (batch, n_out) down to dL/dx (batch, n_in)."""

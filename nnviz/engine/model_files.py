@@ -107,11 +107,32 @@ def _model_from_arrays(arrays: dict) -> MLP:
                                  f"expected {(n_in, n_out)}")
         if w.dtype not in (np.float32, np.float64) or b.dtype != w.dtype:
             raise ModelFileError(f"not an nnviz model: layer {l + 1} weights must be float32 or float64")
+        with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf: refused below
+            w, b = w.astype(np.float32), b.astype(np.float32)
         if not (np.isfinite(w).all() and np.isfinite(b).all()):
-            raise ModelFileError(f"not an nnviz model: layer {l + 1} has NaN or infinite weights")
-        weights.append(w.astype(np.float32))
-        biases.append(b.astype(np.float32))
+            raise ModelFileError(f"not an nnviz model: layer {l + 1} has NaN or infinite weights "
+                                 f"(as float32, whose largest number is about 3.4e38)")
+        weights.append(w)
+        biases.append(b)
     extra = set(arrays) - expected
     if extra:
         raise ModelFileError(f"not an nnviz model: unexpected entries {sorted(extra)[:3]}")
-    return MLP(arch, weights, biases)
+    model = MLP(arch, weights, biases)
+    check_outputs(model, probe_inputs(arch.sizes[0]))
+    return model
+
+
+def probe_inputs(width: int, n: int = 32) -> np.ndarray:
+    """(n + 2, width) inputs in [0, 1], the range of pixels: all 0, all 1 and n seeded random rows."""
+    rng = np.random.default_rng(0)
+    return np.vstack([np.zeros((1, width)), np.ones((1, width)), rng.random((n, width))]).astype(np.float32)
+
+
+def check_outputs(model: MLP, x: np.ndarray) -> None:
+    """Raise ModelFileError unless every output on x (n, n_in) is a number: finite weights can
+    still overflow float32 in the forward pass (3e38 times a pixel), and NaN answers are no model."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = model.logits(x)
+    if not np.isfinite(z).all():
+        raise ModelFileError("not an nnviz model: its outputs overflow to infinity or NaN "
+                             "(the weights are far too large)")

@@ -9,9 +9,13 @@ so the setting is shared by everyone in the lecture hall. The policy:
   at once keep the cores busy without oversubscribing them: with two BLAS threads per product,
   every product would wait for a second core that another session holds.
 * The Trainer asks for one BLAS thread below batch `SMALL_BATCH` (thread hand-off costs more than
-  the work it splits) and leaves the setting alone from there up, where two threads help on an
-  otherwise idle machine. It applies the limit once per stretch of training between two yields,
-  never per step, and restores the previous setting before yielding.
+  the work it splits). From there up it measures (`ThreadChoice`): a few blocks of mini-batches on
+  one thread and on all the threads allowed, taking turns, then the faster for the rest of the run.
+  Whether a second thread pays off depends on the batch, the layer sizes and on what else the
+  machine runs (at batch 32 on 2 cores it was slower, and on a busy machine it always is), so
+  more threads are never slower than one by more than the measurement's noise. It applies a limit
+  once per stretch of training (between two yields, or a measuring block), never per step, and
+  restores the previous setting before yielding.
 
 threadpoolctl's `threadpool_limits` context manager scans the loaded libraries on every call
 (~0.2 ms); the controller here is built once and reused, so a limit costs a few microseconds.
@@ -65,6 +69,45 @@ def cap_blas_threads(n: int = 1) -> None:
 def training_threads(batch_size: int) -> int | None:
     """The BLAS thread limit the Trainer uses for this batch size: 1 for small batches, else None (as is)."""
     return 1 if batch_size < SMALL_BATCH else None
+
+
+class ThreadChoice:
+    """Which BLAS thread limit trains this batch size fastest, found by timing real mini-batches.
+
+    For a batch of SMALL_BATCH or more, with more than one BLAS thread allowed: ROUNDS rounds of
+    BLOCK batches on one thread, then BLOCK on the threads in force (limit None); the first batch of
+    each block is not counted (OpenBLAS's idle workers still spin from the block before). Then the
+    limit with the lower median time per batch. limit() is what to use for the next batch, and
+    record(seconds) reports how long that batch took.
+    """
+
+    BLOCK, ROUNDS = 6, 3
+
+    def __init__(self, batch_size: int):
+        self.times: dict[int | None, list[float]] = {1: [], None: []}
+        self.plan: list[int | None] = []
+        self.chosen: int | None = training_threads(batch_size)
+        if self.chosen is None and (blas_threads() or 1) > 1:
+            self.plan = ([1] * self.BLOCK + [None] * self.BLOCK) * self.ROUNDS
+            self._first = True
+
+    @property
+    def measuring(self) -> bool:
+        return bool(self.plan)
+
+    def limit(self) -> int | None:
+        return self.plan[0] if self.plan else self.chosen
+
+    def record(self, seconds: float) -> None:
+        if not self.plan:
+            return
+        n = self.plan.pop(0)
+        if not self._first:
+            self.times[n].append(seconds)
+        self._first = bool(self.plan) and self.plan[0] != n
+        if not self.plan:
+            medians = {k: sorted(v)[len(v) // 2] for k, v in self.times.items() if v}
+            self.chosen = min(medians, key=medians.get) if medians else None
 
 
 class BlasLimit:

@@ -13,7 +13,7 @@ import numpy as np
 
 from nnviz.engine import threads
 from nnviz.engine.model import MLP
-from nnviz.engine.optimizers import make_optimizer
+from nnviz.engine.optimizers import SGD, make_optimizer
 
 # Train loss/accuracy are measured on at most this many training examples (a fixed subset),
 # so an epoch's bookkeeping stays cheap on the full 60,000-digit MNIST.
@@ -53,9 +53,27 @@ class EpochStats:
     seconds: float  # training time of this epoch so far (evaluation excluded)
     samples_seen: int
     end_of_epoch: bool = True
+    # Examples sent forward through a network to learn, since the start (evaluation excluded): the
+    # fair measure of compute between backprop (each example once an epoch; its backward pass costs
+    # about two more) and evolution (each example once per individual per generation).
+    forward_passes: int = 0
+    total_seconds: float = 0.0  # learning time since the start (evaluation excluded)
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def scores_of(model: MLP, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+              l1: float = 0.0, l2: float = 0.0) -> tuple[float, float, float, float]:
+    """(train loss, test loss, train accuracy, test accuracy), losses with the penalty; NaN for
+    the test set when it is empty. The order EpochStats takes them in."""
+    train_loss, train_acc = model.evaluate(x_train, y_train)
+    if len(x_test):
+        test_loss, test_acc = model.evaluate(x_test, y_test)
+    else:
+        test_loss, test_acc = float("nan"), float("nan")
+    pen = model.penalty(l1, l2)
+    return train_loss + pen, test_loss + pen, train_acc, test_acc
 
 
 class TrainingDiverged(ArithmeticError):
@@ -75,6 +93,8 @@ class Trainer:
         self.augment = augment
         if config.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if len(data.y_train) == 0:  # every loss and accuracy would be a division by zero
+            raise ValueError("there are no training points")
         self.model, self.data, self.config, self.rng = model, data, config, rng
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         dt = model.dtype
@@ -86,7 +106,9 @@ class Trainer:
         self._x_eval, self._y_eval = self._x[eval_idx], data.y_train[eval_idx]
         self.epoch = 0
         self.history: list[EpochStats] = []
+        self.forward_passes, self.total_seconds = 0, 0.0  # up to the last completed epoch
         self._last_good = model.copy()
+        self._thread_choices: dict[int, threads.ThreadChoice] = {}  # batch size -> BLAS threads, measured
 
     @property
     def lr(self) -> float:
@@ -100,13 +122,11 @@ class Trainer:
         self.optimizer.lr = float(value)
 
     def measure(self, epoch: float, seconds: float, samples: int, end: bool) -> EpochStats:
-        train_loss, train_acc = self.model.evaluate(self._x_eval, self._y_eval)
-        if len(self._x_test):
-            test_loss, test_acc = self.model.evaluate(self._x_test, self.data.y_test)
-        else:
-            test_loss, test_acc = float("nan"), float("nan")
-        pen = self.model.penalty(self.config.l1, self.config.l2)
-        return EpochStats(epoch, train_loss + pen, test_loss + pen, train_acc, test_acc, seconds, samples, end)
+        scores = scores_of(self.model, self._x_eval, self._y_eval, self._x_test, self.data.y_test,
+                           self.config.l1, self.config.l2)
+        done = 0 if end else samples  # within an epoch: the part of it trained so far
+        return EpochStats(epoch, *scores, seconds, samples, end,
+                          self.forward_passes + done, self.total_seconds + (0.0 if end else seconds))
 
     def _diverged(self, where: str) -> TrainingDiverged:
         self.model.weights[:] = [w.copy() for w in self._last_good.weights]
@@ -128,6 +148,14 @@ class Trainer:
             yield from self._one_epoch(every_batches)
             done += 1
 
+    def blas_threads(self, batch_size: int | None = None) -> int | None:
+        """How many BLAS threads this trainer uses at that batch size (default: its own); None until it
+        has measured (the first ~36 mini-batches at that size)."""
+        choice = self._thread_choices.get(batch_size or self.config.batch_size)
+        if choice is None or choice.measuring:
+            return None
+        return choice.chosen or threads.blas_threads()
+
     def train_epoch(self) -> EpochStats:
         """Run one epoch and return its stats."""
         *_, last = self._one_epoch(None)
@@ -140,25 +168,41 @@ class Trainer:
         bs = min(cfg.batch_size, n)
         order = self.rng.permutation(n)
         n_batches = -(-n // bs)
-        # One BLAS thread for small batches; the setting is process-wide, so it is released while paused.
-        blas = threads.BlasLimit(threads.training_threads(bs))
+        fused = type(opt) is SGD  # plain SGD: the step is fused into backprop (MLP.sgd_step)
+        # BLAS threads: one for small batches, else as measured (threads.ThreadChoice, kept per batch
+        # size for the trainer's life). The setting is process-wide, so it is released while paused.
+        choice = self._thread_choices.setdefault(bs, threads.ThreadChoice(bs))
+        blas = threads.BlasLimit(choice.limit())
         elapsed, t0 = 0.0, time.perf_counter()
         # NumPy's error state is a context variable: entered per batch and never held across a yield,
         # since a caller may resume this generator from another context (a Streamlit rerun does).
         quiet = dict(over="ignore", invalid="ignore", divide="ignore", under="ignore")
-        with blas:
+        try:
+            blas.apply()
             for k in range(n_batches):
+                if choice.limit() != blas.n:  # the next measuring block, or the measured choice
+                    blas.restore()
+                    blas = threads.BlasLimit(choice.limit())
+                    blas.apply()
+                t_batch = time.perf_counter()
                 with np.errstate(**quiet):
                     idx = order[k * bs:(k + 1) * bs]
                     xb = model.batch_buffer(len(idx))
                     np.take(self._x, idx, axis=0, out=xb)  # gather straight into the reused buffer
                     if self.augment is not None:
                         xb = self.augment(xb, self._y[idx])
-                    g = model.gradients(xb, self._y[idx], cfg.l1, cfg.l2)
-                    # NaN/inf anywhere upstream reaches the output layer's bias gradient.
-                    if not np.isfinite(g.biases[-1]).all():
+                    if fused:
+                        finite = model.sgd_step(xb, self._y[idx], opt.lr, cfg.l1, cfg.l2)
+                    else:
+                        g = model.gradients(xb, self._y[idx], cfg.l1, cfg.l2)
+                        # NaN/inf anywhere upstream reaches the output layer's bias gradient.
+                        finite = bool(np.isfinite(g.biases[-1]).all())
+                        if finite:
+                            opt.step(params, g.weights + g.biases)
+                    if not finite:
                         raise self._diverged(f"in epoch {self.epoch + 1}, batch {k + 1}")
-                    opt.step(params, g.weights + g.biases)
+                if choice.measuring and len(idx) == bs:
+                    choice.record(time.perf_counter() - t_batch)
                 if every_batches and (k + 1) % every_batches == 0 and k + 1 < n_batches:
                     elapsed += time.perf_counter() - t0
                     blas.restore()
@@ -168,12 +212,17 @@ class Trainer:
                     blas.apply()
                     t0 = time.perf_counter()  # after the yield: the time the caller held it is not training
             elapsed += time.perf_counter() - t0
+        finally:
             blas.restore()
-            self.epoch += 1
-            with np.errstate(**quiet):
-                stats = self.measure(self.epoch, elapsed, n, True)
+        self.epoch += 1
+        self.forward_passes += n
+        self.total_seconds += elapsed
+        with np.errstate(**quiet):
+            stats = self.measure(self.epoch, elapsed, n, True)
         if not (np.isfinite(stats.train_loss) and model.is_finite()):
             self.epoch -= 1
+            self.forward_passes -= n
+            self.total_seconds -= elapsed
             raise self._diverged(f"in epoch {self.epoch + 1}")
         self._last_good = model.copy()
         self.history.append(stats)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time
 from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
 
 from nnviz.data.toy import EXTENT, GENERATORS, N_CLASSES, train_test_split
+from nnviz.engine.evolution import EvolutionConfig, make_evolution
 from nnviz.engine.model import MLP
 from nnviz.engine.training import (
     Dataset,
@@ -24,6 +26,7 @@ from nnviz.engine.training import (
     Trainer,
     TrainingDiverged,
 )
+from nnviz.lab.learning import Verdict, diagnose
 
 # ----- the settings ---------------------------------------------------------------------------
 
@@ -40,6 +43,12 @@ LR_CHOICES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.
 REG_RATE_CHOICES = (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 BATCH_CHOICES = (1, 2, 5, 10, 20, 30, 50, 100, 200)
 SPEED_CHOICES = (1, 2, 5, 10, 20, 50)
+# How the weights learn. A race runs backprop and an evolution (the rival) side by side.
+METHODS = ("backprop", "ga", "es", "race")
+METHOD_LABELS = {"backprop": "Backprop", "ga": "Genetic algorithm", "es": "Evolution strategies", "race": "Race"}
+RIVALS = ("ga", "es")
+POPULATION_CHOICES = (10, 20, 50, 100, 200, 500)
+SIGMA_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 MAX_LAYERS, MAX_NEURONS = 6, 32
 
 # Hideable through ?hide=...: single controls, or a group name that hides a whole section.
@@ -47,6 +56,7 @@ HIDE_GROUPS = {
     "data": ("dataset", "noise", "n_points", "test_ratio", "data_seed", "upload"),
     "network": ("hidden", "activation", "loss", "init_seed"),
     "training": ("optimizer", "lr", "batch_size", "reg", "reg_rate", "speed"),
+    "evolution": ("method", "rival", "population", "sigma", "elite"),
     "view": ("show_test", "discretize"),
     "controls": ("play", "step", "reset", "rewind"),
 }
@@ -76,6 +86,11 @@ class PlaygroundState:
     show_test: bool = False
     discretize: bool = False
     hide: tuple[str, ...] = ()
+    method: str = "backprop"  # METHODS
+    rival: str = "ga"  # what races backprop
+    population: int = 100  # as in hardmaru's neuroevolution playground
+    sigma: float = 0.1
+    elite: float = 0.1
 
     def hidden_control(self, name: str) -> bool:
         """True when ?hide= names this control or a group that contains it."""
@@ -86,6 +101,13 @@ class PlaygroundState:
         l1 = self.reg_rate if self.reg == "l1" else 0.0
         l2 = self.reg_rate if self.reg == "l2" else 0.0
         return TrainConfig(self.optimizer, self.lr, self.batch_size, l1, l2)
+
+    @property
+    def evolution_config(self) -> EvolutionConfig:
+        """GA and ES settings; ES steps with the training settings' optimiser and learning rate."""
+        cfg = self.train_config
+        return EvolutionConfig(population=self.population, sigma=self.sigma, elite=self.elite,
+                               optimizer=cfg.optimizer, lr=cfg.lr, l1=cfg.l1, l2=cfg.l2)
 
     def data_key(self) -> tuple:
         """The settings that define the points; a change regenerates them (and resets the run)."""
@@ -103,7 +125,8 @@ _QUERY_KEYS = {"dataset": "dataset", "noise": "noise", "n": "n_points", "test": 
                "seed": "data_seed", "features": "features", "hidden": "hidden",
                "activation": "activation", "loss": "loss", "optimizer": "optimizer", "lr": "lr",
                "batch": "batch_size", "reg": "reg", "reg_rate": "reg_rate", "init": "init_seed",
-               "speed": "speed", "show_test": "show_test", "discretize": "discretize", "hide": "hide"}
+               "speed": "speed", "show_test": "show_test", "discretize": "discretize", "hide": "hide",
+               "learn": "method", "rival": "rival", "pop": "population", "sigma": "sigma", "elite": "elite"}
 QUERY_KEYS = tuple(_QUERY_KEYS)
 _MAX_SEED = 2**31 - 1
 
@@ -200,6 +223,11 @@ _PARSERS = {
     "show_test": _bool,
     "discretize": _bool,
     "hide": _hide,
+    "method": _choice(METHODS),
+    "rival": _choice(RIVALS),
+    "population": lambda t: _number(t, int, 4, 500),
+    "sigma": lambda t: _number(t, float, 0.001, 2.0),
+    "elite": lambda t: _number(t, float, 0.0, 0.9),
 }
 
 
@@ -280,9 +308,7 @@ def parse_csv(data: bytes | str, name: str = "upload.csv") -> CustomData:
     class only, labels that are not small integers. Points that leave the plane are rescaled."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if len(data) > MAX_CSV_BYTES:
-        raise ValueError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES // 1_000_000} MB "
-                         f"({MAX_CSV_ROWS:,} rows).")
+    check_csv_size(len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -334,6 +360,14 @@ def parse_csv(data: bytes | str, name: str = "upload.csv") -> CustomData:
                       tuple(int(c) for c in classes), note)
 
 
+def check_csv_size(n_bytes: int) -> None:
+    """Raise ValueError, with the file's real size, when a CSV of n_bytes is over the limit."""
+    if n_bytes > MAX_CSV_BYTES:
+        mb = math.ceil(n_bytes / 100_000) / 10  # rounded up: 1,000,001 bytes reads as 1.1, not 1.0
+        raise ValueError(f"The file is {mb:.1f} MB; the limit is {MAX_CSV_BYTES // 1_000_000} MB "
+                         f"({MAX_CSV_ROWS:,} rows).")
+
+
 def _is_number(cell: str) -> bool:
     try:
         float(cell)
@@ -344,14 +378,22 @@ def _is_number(cell: str) -> bool:
 
 def _fit_plane(x: np.ndarray, limit: float = 1.5) -> tuple[np.ndarray, str]:
     """Points already inside [-limit, limit]^2 stay; others are centred and scaled (one factor for
-    both axes, so shapes keep their proportions) to fit."""
-    if np.abs(x).max() <= limit:
+    both axes, so shapes keep their proportions) to fit. x (n, 2) finite float64, any magnitude
+    up to the float maximum: nothing here overflows (a sum or difference of two 1.7e308 does)."""
+    biggest = np.abs(x).max()
+    if biggest <= limit:
         return x, ""
-    centre = (x.max(axis=0) + x.min(axis=0)) / 2
-    span = np.abs(x - centre).max()
-    scale = limit / span if span > 0 else 1.0
-    return (x - centre) * scale, (f"The points were shifted by ({-centre[0]:.3g}, {-centre[1]:.3g}) and "
-                                  f"scaled by {scale:.3g} to fit the plane [-{limit}, {limit}]\u00b2.")
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    centre = lo / 2 + hi / 2  # (lo + hi) / 2 overflows near the float maximum
+    span = (hi / 2 - lo / 2).max()  # half the wider side
+    # (x - centre) * limit / span, in an order where nothing overflows or becomes subnormal
+    fitted = (x / 2 - centre / 2) / span * (2 * limit) if span > 0 else x - centre
+    scale = limit / span if span > 0 else 1.0  # for the note
+    note = (f"The points were shifted by ({-centre[0]:.3g}, {-centre[1]:.3g}) and "
+            f"scaled by {scale:.3g} to fit the plane [-{limit}, {limit}]\u00b2.")
+    if not np.isfinite(fitted).all() or np.abs(fitted).max() > limit * (1 + 1e-6):
+        raise ValueError("The coordinates are too far apart to fit the plane; please rescale them.")
+    return np.clip(fitted, -limit, limit), note
 
 
 # ----- data, model and run ---------------------------------------------------------------------
@@ -366,8 +408,6 @@ def make_points(state: PlaygroundState, custom: CustomData | None = None) -> Dat
         x, y = GENERATORS[name](state.n_points, state.noise, rng)
         k = N_CLASSES[name]
     x_tr, y_tr, x_te, y_te = train_test_split(x, y, state.test_ratio, rng)
-    if len(y_tr) == 0:
-        raise ValueError("No training points: lower the test ratio.")
     return Dataset(x_tr, y_tr, x_te, y_te, k, name)
 
 
@@ -425,6 +465,9 @@ class Snapshots:
         return MLP(like.arch, [a.copy() for a in w], [a.copy() for a in b])
 
 
+# Evolution stops stepping within one call (a frame) after this long: with 500 individuals of a
+# 32x6 network on 900 points one generation is 4.7 GFLOP, and a frame must stay a frame.
+EVOLUTION_FRAME_SECONDS = 0.5
 HISTORY_LIMIT = 2_000  # per-epoch stats kept for the curves (older ones thinned out): < 1 MB a session
 
 
@@ -441,12 +484,12 @@ class PlaygroundRun:
         self.points = make_points(state, custom)
         self.data = featurize(self.points, state.features)
         self.model = build_model(state, self.points.n_classes)
-        self.trainer = Trainer(self.model, self.data, state.train_config,
-                               np.random.default_rng([state.init_seed, 1]))
+        self.trainer = make_learner(state, self.model, self.data)
         self.snapshots = Snapshots(snapshot_limit)
         self.snapshots.add(0, self.model)
         self.initial = self.trainer.measure(0, 0.0, 0, True)  # the untrained network, epoch 0
         self.diverged: str | None = None
+        self.learning: Verdict | None = None  # after each step: is it still learning, and if not, why
 
     @property
     def epoch(self) -> int:
@@ -457,11 +500,19 @@ class PlaygroundRun:
         return [self.initial, *self.trainer.history]
 
     def needs_reset(self, state: PlaygroundState) -> bool:
-        return state.data_key() != self.state.data_key() or state.model_key() != self.state.model_key()
+        return (state.data_key() != self.state.data_key() or state.model_key() != self.state.model_key()
+                or state.method != self.state.method)
+
+    @property
+    def evolving(self) -> bool:
+        return self.state.method in RIVALS
 
     def update(self, state: PlaygroundState) -> None:
         """Apply training settings to this run (call needs_reset first for the others)."""
         old, self.state = self.state, state
+        if self.evolving:
+            self.trainer.reconfigure(state.evolution_config)  # population, sigma, lr... apply live
+            return
         if state.train_config == old.train_config:
             return
         if replace(state.train_config, lr=old.lr) == old.train_config:
@@ -475,7 +526,10 @@ class PlaygroundRun:
         """Train `epochs` more epochs, snapshotting each. TrainingDiverged propagates (the model
         is rolled back; self.diverged keeps the message)."""
         stats = self.history[-1]
-        for _ in range(max(int(epochs), 1)):
+        t0 = time.perf_counter()
+        for k in range(max(int(epochs), 1)):
+            if k and self.evolving and time.perf_counter() - t0 > EVOLUTION_FRAME_SECONDS:
+                break  # a big population on a big network: fewer generations this frame
             try:
                 stats = self.trainer.train_epoch()
             except TrainingDiverged as e:
@@ -485,13 +539,97 @@ class PlaygroundRun:
         history = self.trainer.history
         if len(history) > HISTORY_LIMIT:  # an hour of playing: keep memory bounded, halve the old part
             self.trainer.history = [*history[:-1:2], history[-1]]
+        # The rule reads a gradient learner's symptoms (and its remedy, the learning rate): backprop only.
+        self.learning = None if self.evolving else self._diagnose(stats)
         return stats
+
+    def _diagnose(self, stats: EpochStats) -> Verdict:
+        """The shared rule (nnviz.lab.learning) on the training points (at most 900 rows)."""
+        tested = len(self.data.y_test) > 0
+        return diagnose(self.model, self.data.x_train, self.data.y_test if tested else self.data.y_train,
+                        stats.test_acc if tested else stats.train_acc, stats.train_loss,
+                        self.initial.train_loss, self.epoch, len(self.data.y_train), self.trainer.lr)
 
     def model_at(self, epoch: int | None) -> MLP:
         """The live model (epoch None or the latest), else the nearest stored snapshot."""
         if epoch is None or epoch >= self.epoch:
             return self.model
         return self.snapshots.model_at(epoch, self.model)
+
+
+def make_learner(state: PlaygroundState, model: MLP, data: Dataset):
+    """What changes `model`: the trainer (backprop) or an evolution (ga, es). Both have the same
+    interface (train_epoch, measure, epoch, history, lr) and yield stats with forward passes."""
+    rng = np.random.default_rng([state.init_seed, 1])
+    if state.method in RIVALS:
+        return make_evolution(state.method, model, data, state.evolution_config, rng)
+    return Trainer(model, data, state.train_config, rng)
+
+
+class RaceRun:
+    """Backprop against an evolution (state.rival): two PlaygroundRuns on the same points and the
+    same network from the same initial weights, stepped together (an epoch of one, a generation of
+    the other), so their curves can be compared per forward pass and per second."""
+
+    learning = None  # the 'not learning' rule reads one backprop run's symptoms: a race has none
+
+    def __init__(self, state: PlaygroundState, custom: CustomData | None = None, snapshot_limit: int = 240):
+        self.state, self.custom = state, custom
+        self.runs = {name: PlaygroundRun(replace(state, method=name), custom, snapshot_limit)
+                     for name in ("backprop", state.rival)}
+
+    @property
+    def backprop(self) -> PlaygroundRun:
+        return self.runs["backprop"]
+
+    @property
+    def rival(self) -> PlaygroundRun:
+        return self.runs[self.state.rival]
+
+    @property
+    def points(self) -> Dataset:
+        return self.backprop.points
+
+    @property
+    def epoch(self) -> int:
+        return self.backprop.epoch
+
+    @property
+    def diverged(self) -> str | None:
+        """The first message of a run that diverged (the race stops: both must step together)."""
+        return next((f"{METHOD_LABELS[n]}: {r.diverged}" for n, r in self.runs.items() if r.diverged), None)
+
+    @diverged.setter
+    def diverged(self, value: str | None) -> None:
+        for run in self.runs.values():
+            run.diverged = value
+
+    def needs_reset(self, state: PlaygroundState) -> bool:
+        return (state.method != "race" or state.rival != self.state.rival
+                or self.backprop.needs_reset(replace(state, method="backprop")))
+
+    def update(self, state: PlaygroundState) -> None:
+        self.state = state
+        for name, run in self.runs.items():
+            run.update(replace(state, method=name))
+
+    def step(self, steps: int = 1) -> None:
+        """Each run `steps` more epochs or generations (fewer after EVOLUTION_FRAME_SECONDS; always
+        the same number for both); TrainingDiverged propagates."""
+        t0 = time.perf_counter()
+        for k in range(max(int(steps), 1)):
+            if k and time.perf_counter() - t0 > EVOLUTION_FRAME_SECONDS:
+                break
+            for run in self.runs.values():
+                run.step(1)
+
+    def nearest(self, epoch: int) -> int:
+        return self.backprop.snapshots.nearest(epoch)
+
+
+def new_run(state: PlaygroundState, custom: CustomData | None = None) -> PlaygroundRun | RaceRun:
+    """A fresh run for these settings: a race, or one learner."""
+    return RaceRun(state, custom) if state.method == "race" else PlaygroundRun(state, custom)
 
 
 # ----- the plane as the network sees it -------------------------------------------------------

@@ -30,7 +30,11 @@ STROKE_TARGET = 0.10
 STROKE_TOLERANCE = (0.075, 0.125)
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000  # 40 MP: any phone photo; more is refused before decoding
+MAX_PHOTO_PIXELS = 40_000_000  # 40 MP declared: any phone photo; more is refused before decoding
+# What is decoded at full size: a JPEG decodes at 1/2, 1/4 or 1/8 scale (draft) and costs little;
+# a PNG cannot, and 169 KB of PNG can declare 36 MP (144 MB of RGBA, 1 GB at the peak of the
+# conversions). 12.5 MP holds a 12 MP phone picture (4032 x 3024) at about 50 MB, decoded once.
+MAX_DECODED_PIXELS = 12_500_000
 PHOTO_WORK_SIDE = 560  # photos are shrunk to this longer side before any other work
 PHOTO_FORMATS = ("PNG", "JPEG")
 
@@ -216,6 +220,11 @@ def _open_image(raw: bytes) -> Image.Image:
                                  f"{MAX_PHOTO_PIXELS // 1_000_000} megapixels.")
             if img.format == "JPEG":
                 img.draft("L", (PHOTO_WORK_SIDE, PHOTO_WORK_SIDE))  # decode at reduced size: fast
+            dw, dh = img.size  # what decoding will really allocate
+            if dw * dh > MAX_DECODED_PIXELS:
+                raise ValueError(f"The picture is too large to read ({w} x {h} pixels, {w * h / 1e6:.0f} "
+                                 f"megapixels); the limit for a {img.format} is "
+                                 f"{MAX_DECODED_PIXELS / 1e6:g} megapixels. Please send a smaller copy.")
             img.load()
     except ValueError:  # ours, above: already a message for the user
         raise
@@ -225,7 +234,37 @@ def _open_image(raw: bytes) -> Image.Image:
         raise ValueError("This file is not a picture Pillow can read; please upload a PNG or JPEG.") from e
     except Exception as e:  # truncated or corrupt data: OSError, SyntaxError, struct.error, ...
         raise ValueError("The picture is damaged or truncated and cannot be read.") from e
-    return img
+    return _reduced(_eight_bit(img))
+
+
+def _eight_bit(img: Image.Image) -> Image.Image:
+    """16- and 32-bit greyscale (modes I;16, I, F) -> "L", scaled by the range the pixels really use.
+
+    Pillow's convert("L") clips these at 255: ink 8,000 on paper 40,000 (of 65,535) became a white
+    page. Other modes are returned as they are.
+    """
+    if img.mode not in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return img
+    a = np.asarray(img, dtype=np.float32)
+    lo, hi = float(a.min()), float(a.max())
+    if hi - lo < 1e-6 * max(abs(hi), 1.0):  # one flat grey: nothing to show
+        grey = np.zeros(a.shape, np.uint8)
+    else:
+        grey = np.round((a - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    out = Image.fromarray(grey, mode="L")
+    out.info.update(img.info)  # the EXIF orientation
+    return out
+
+
+def _reduced(img: Image.Image) -> Image.Image:
+    """Shrink by an integer factor (box average, in C) towards 2 x PHOTO_WORK_SIDE, right after
+    decoding, so the conversions that follow work on at most ~1 MP whatever the file's size."""
+    factor = max(img.size) // (2 * PHOTO_WORK_SIDE)
+    if factor < 2:
+        return img
+    if img.mode in ("P", "1"):  # palettes and bilevel cannot be averaged
+        img = img.convert("RGBA" if "transparency" in img.info else "L")
+    return img.reduce(factor)
 
 
 def photo_to_ink(img: Image.Image) -> np.ndarray:

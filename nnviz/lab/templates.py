@@ -7,8 +7,8 @@
   training image: how much each pixel, inked a little more, raises the score of c. For a
   network without hidden layer it is exactly W[:, c], so both pictures mean the same thing.
 - First-layer weight images: W_1[:, j] (784,) for hidden neuron j, the pattern it responds to.
-- Confusion matrix, the most confident mistakes, and a health check that tells a network that
-  has stopped learning (saturated or dead neurons, exploding loss) from one that is learning.
+- Confusion matrix and the most confident mistakes. (Whether it is still learning at all:
+  nnviz/lab/learning.py.)
 """
 from __future__ import annotations
 
@@ -72,55 +72,3 @@ def confident_mistakes(probs: np.ndarray, y_true: np.ndarray, limit: int = 10) -
     wrong = np.flatnonzero(pred != y_true)
     order = wrong[np.argsort(-conf[wrong], kind="stable")][:limit]
     return Mistakes(order, y_true[order], pred[order], conf[order])
-
-
-# ----- is the network still learning? -----------------------------------------------------
-CHANCE_FACTOR = 2.0  # below twice the chance level (20% for ten digits) counts as "not learning"
-STUCK_FRACTION = 0.95  # this share of neurons dead or saturated: the gradient has vanished
-
-
-@dataclass(frozen=True)
-class Health:
-    """A verdict on a network after an epoch. failed: it cannot recover by training on."""
-
-    failed: bool
-    at_chance: bool
-    reasons: tuple[str, ...]
-
-
-def dead_fraction(model: MLP, x: np.ndarray) -> float:
-    """Share of ReLU hidden neurons that are zero on every row of x (0 for other activations)."""
-    if model.arch.activation != "relu" or len(model.weights) < 2:
-        return 0.0
-    with np.errstate(all="ignore"):
-        acts = model.forward(x, all_layers=True)[1:-1]
-    hidden = np.concatenate([(a.max(axis=0) <= 0) for a in acts])
-    return float(hidden.mean())
-
-
-def saturated_outputs(model: MLP, x: np.ndarray) -> float:
-    """Share of output activations stuck within 0.01 of 0 or 1 over the rows of x."""
-    with np.errstate(all="ignore"):
-        p = model.forward(x)
-    return float(((p < 0.01) | (p > 0.99) | ~np.isfinite(p)).mean())
-
-
-def health(model: MLP, x_sample: np.ndarray, test_acc: float, train_loss: float,
-           initial_loss: float, n_classes: int) -> Health:
-    """Whether training has failed. x_sample: a few hundred inputs (m, n_in) to look at neurons.
-
-    Failed = accuracy below twice chance AND a reason why more steps cannot help: the loss went
-    up from where it started (or became infinite), >= 95% of ReLU neurons are dead, or >= 95% of
-    the outputs are pinned at 0 or 1 for a network that predicts no better than chance.
-    """
-    at_chance = not (test_acc >= CHANCE_FACTOR / n_classes)
-    reasons = []
-    if not np.isfinite(train_loss) or train_loss > initial_loss:
-        reasons.append(f"the loss went up from {initial_loss:.3g} to {train_loss:.3g}")
-    dead = dead_fraction(model, x_sample)
-    if dead >= STUCK_FRACTION:
-        reasons.append(f"{dead:.0%} of the hidden ReLU neurons are dead (zero for every digit)")
-    sat = saturated_outputs(model, x_sample)
-    if sat >= STUCK_FRACTION:
-        reasons.append(f"{sat:.0%} of the output values are stuck at 0 or 1, where the gradient vanishes")
-    return Health(failed=at_chance and bool(reasons), at_chance=at_chance, reasons=tuple(reasons))

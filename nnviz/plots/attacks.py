@@ -76,8 +76,10 @@ def attack_figure(out: AttackOutcome, eps: float | None = None, present: bool = 
     verdict = "FOOLED" if out.fooled else "not fooled"
     fig.add_annotation(text=f"<b>{verdict}</b><br>largest pixel change<br>L\u221e = {out.linf:.3f}"
                             f"<br>L2 = {out.l2:.2f}",
-                       xref="paper", yref="paper", showarrow=False,  # the empty cell under the change
-                       x=sum(fig.layout.xaxis6.domain) / 2, y=sum(fig.layout.yaxis6.domain) / 2,
+                       # In the empty cell under the change, hanging from its top: centred, four
+                       # lines in large type reached up into the picture on a wide screen.
+                       xref="paper", yref="paper", showarrow=False, yanchor="top",
+                       x=sum(fig.layout.xaxis6.domain) / 2, y=fig.layout.yaxis6.domain[1],
                        font=dict(size=20 if present else 15,
                                  color=FOOLED_COLOUR if out.fooled else "#333333"))
     for i in range(1, 5):  # square pictures in the top row

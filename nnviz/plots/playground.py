@@ -402,10 +402,10 @@ MAX_CURVE_POINTS = 400  # longer histories are thinned (evenly, keeping the last
 
 
 def curve_spec(history: Sequence[EpochStats], metric: str = "loss", marker_epoch: float | None = None,
-               present: bool = False, height: int = 220) -> dict:
+               present: bool = False, height: int = 220, step: str = "epoch") -> dict:
     """Train (solid) and test (dashed) loss or accuracy over epochs; width follows the container.
     The x axis grows with the data (no spec change while training); marker_epoch draws a dotted
-    vertical line there (the rewind slider's position)."""
+    vertical line there (the rewind slider's position). step: the x axis' name ("generation")."""
     if metric not in ("loss", "accuracy"):
         raise ValueError("metric must be 'loss' or 'accuracy'")
     hist = list(history)
@@ -423,7 +423,7 @@ def curve_spec(history: Sequence[EpochStats], metric: str = "loss", marker_epoch
     y = {"field": "value", "type": "quantitative", "axis": y_axis,
          "scale": {"zero": True} if metric == "loss" else {"domain": [0, 1], "nice": False}}
     x = {"field": "epoch", "type": "quantitative",
-         "axis": {"title": "epoch", "tickMinStep": 1, "grid": False, "format": "d"},
+         "axis": {"title": step, "tickMinStep": 1, "grid": False, "format": "d"},
          "scale": {"domainMin": 0, "nice": True}}
     return _live_only({
         "width": "container", "height": height, "config": _config(present),
@@ -443,3 +443,90 @@ def curve_spec(history: Sequence[EpochStats], metric: str = "loss", marker_epoch
                                                   "strokeWidth": 1.5},
              "encoding": {"x": {"field": "epoch", "type": "quantitative"}}},
         ]}, {"curve"})
+
+
+# ----- learning by evolution: the race and the population ----------------------------------------
+
+METHOD_COLOURS = {"backprop": CLASS_COLOURS[0], "ga": CLASS_COLOURS[5], "es": CLASS_COLOURS[3]}
+RACE_AXES = {"forward_passes": "forward passes (log scale)", "total_seconds": "seconds of learning"}
+
+
+def race_curve_spec(series: dict[str, Sequence[EpochStats]], names: dict[str, str], x: str = "forward_passes",
+                    marker_epoch: float | None = None, present: bool = False, height: int = 240,
+                    legend: bool = True) -> dict:
+    """Each method's test loss (training loss when there is no test set) on one chart, against its
+    forward passes (log axis: evolution spends them ~100x faster) or its seconds of learning.
+    series: method -> history (stats with forward_passes and total_seconds); names: method -> label.
+    marker_epoch: a dot on each curve at that epoch (the rewind slider's position). legend: False
+    for the second of two charts one above the other."""
+    if x not in RACE_AXES:
+        raise ValueError(f"x must be one of {', '.join(RACE_AXES)}")
+    log = x == "forward_passes"
+    test = all(np.isfinite(h[-1].test_loss) for h in series.values() if h)
+    rows, marks = [], []
+    for method, history in series.items():
+        hist = list(history)
+        if len(hist) > MAX_CURVE_POINTS:
+            keep = np.unique(np.r_[np.linspace(0, len(hist) - 1, MAX_CURVE_POINTS).astype(int), len(hist) - 1])
+            hist = [hist[i] for i in keep]
+        for s in hist:
+            pos, value = float(getattr(s, x)), s.test_loss if test else s.train_loss
+            if (log and pos <= 0) or not np.isfinite(value):
+                continue  # the start has used no forward passes: no place on a log axis
+            rows.append({"x": pos, "loss": float(value), "method": names[method], "step": float(s.epoch)})
+            if marker_epoch is not None and s.epoch == marker_epoch:
+                marks.append(rows[-1])
+    labels = [names[m] for m in series]
+    colour = {"field": "method", "type": "nominal", "title": None,
+              "scale": {"domain": labels, "range": [METHOD_COLOURS.get(m, "#555555") for m in series]},
+              "legend": {"orient": "top", "direction": "horizontal"} if legend else None}
+    x_enc = {"field": "x", "type": "quantitative",
+             "axis": {"title": RACE_AXES[x], "grid": False, "tickCount": 5, "format": "~s" if log else ".2~f"},
+             "scale": {"type": "log", "nice": False} if log else {"domainMin": 0, "nice": True}}
+    y_enc = {"field": "loss", "type": "quantitative", "axis": {"title": "test loss" if test else "training loss",
+                                                               "tickCount": 4},
+             "scale": {"zero": True}}
+    return _live_only({
+        "width": "container", "height": height, "config": _config(present),
+        "datasets": {"curve": rows, "marks": marks},
+        "layer": [
+            {"data": {"name": "curve"},
+             "mark": {"type": "line", "strokeWidth": 3 if present else 2.2, "clip": True},
+             "encoding": {"x": x_enc, "y": y_enc, "color": colour,
+                          "tooltip": [{"field": "method"}, {"field": "step", "title": "epoch / generation"},
+                                      {"field": "x", "title": RACE_AXES[x], "format": ",.3~f"},
+                                      {"field": "loss", "format": ".3f"}]}},
+            {"data": {"name": "marks"}, "mark": {"type": "point", "filled": True, "size": 90, "clip": True},
+             "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "loss", "type": "quantitative"},
+                          "color": {**colour, "legend": None}}},
+        ]}, {"curve", "marks"})
+
+
+def population_spec(probs: Sequence[np.ndarray], captions: Sequence[str], present: bool = False,
+                    height: int = 150) -> dict:
+    """The best few individuals of a population as small decision boundaries in a row, best first:
+    probs[i] (r, r, k) over the plane, captions[i] under each (its rank and loss). The spec depends
+    only on how many there are; the pictures and captions are the live data."""
+    k = len(probs)
+    pictures = [{"i": i, "url": png_uri(probability_rgb(p), frame="#777777"), "caption": str(c)}
+                for i, (p, c) in enumerate(zip(probs, captions))]
+    big = PRESENT_FONT_SIZE if present else FONT_SIZE
+    caption_px = big + 8
+    side = f"min(0.92 * width / {max(k, 1)}, height - {caption_px})"  # a square picture per slot
+    x = {"field": "i", "type": "quantitative", "scale": {"domain": [-0.5, k - 0.5], "nice": False, "zero": False},
+         "axis": None}
+    return _live_only({
+        "width": "container", "height": height, "config": _config(present),
+        "params": [{"name": "side", "expr": side}],
+        "datasets": {"pictures": pictures},
+        "layer": [
+            {"data": {"name": "pictures"},
+             "mark": {"type": "image", "width": {"expr": "side"}, "height": {"expr": "side"}, "aspect": False,
+                      "y": {"expr": "side / 2"}},
+             "encoding": {"x": x, "url": {"field": "url", "type": "nominal"},
+                          "tooltip": [{"field": "caption", "title": "individual"}]}},
+            {"data": {"name": "pictures"},
+             "mark": {"type": "text", "baseline": "top", "fontSize": big - 2, "color": "#111111",
+                      "y": {"expr": "side + 4"}},
+             "encoding": {"x": x, "text": {"field": "caption"}}},
+        ]}, {"pictures"})

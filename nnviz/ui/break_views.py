@@ -13,7 +13,9 @@ from nnviz.lab.pretrained import TrainedModel
 from nnviz.plots.attacks import attack_figure, robustness_figure, template_figure
 from nnviz.plots.digits import digit_grid
 from nnviz.ui import attacks as ui
+from nnviz.ui.owner import owner
 from nnviz.ui.session import drawn_digit, set_digit_model
+from nnviz.ui.text import plain
 
 NO_BAR = {"displayModeBar": False}
 METHODS = {"FGSM": "fgsm", "PGD": "pgd"}
@@ -160,7 +162,7 @@ def why_tab(trained: TrainedModel, data: Dataset, present: bool) -> None:
                         f"with the sign of *template of {r} minus template of {label}* on "
                         f"**{e.sign_agreement:.0%}** of the pixels. The attack adds ink where {r} wants it and "
                         f"removes it where {label} wants it: it is written in the weights.")
-            st.caption(f"{tmpl.description}, {tmpl.test_acc:.1%} right on the held-out digits. Pixels at the "
+            st.caption(f"{plain(tmpl.description)}, {tmpl.test_acc:.1%} right on the held-out digits. Pixels at the "
                        f"border are never inked in training, so their weights keep their random start.")
 
 
@@ -185,7 +187,8 @@ def robustness_tab(trained: TrainedModel, data: Dataset, present: bool) -> None:
                 bar.progress(stats.epoch / epochs, text=f"Epoch {stats.epoch:g} of {epochs}: "
                                                         f"{stats.test_acc:.1%} held-out accuracy")
             try:
-                hardened = A.train_adversarially(model, data, eps_train, epochs=epochs, on_epoch=tick)
+                with owner():  # a second click waits for the first run, which stops at its next tick
+                    hardened = A.train_adversarially(model, data, eps_train, epochs=epochs, on_epoch=tick)
             except TrainingDiverged as err:
                 st.error(str(err), icon=":material/error:")
             else:
@@ -193,7 +196,7 @@ def robustness_tab(trained: TrainedModel, data: Dataset, present: bool) -> None:
                 robust = (hardened, eps_train)
             bar.empty()
         if robust is not None:
-            st.caption(f"{robust[0].description}: {robust[0].test_acc:.1%} clean.")
+            st.caption(f"{plain(robust[0].description)}: {robust[0].test_acc:.1%} clean.")
             st.button("Attack it", icon=":material/swap_horiz:",
                       on_click=set_digit_model, args=(robust[0].model, robust[0].test_acc, robust[0].description),
                       help="Make the adversarially trained network this session's digit model, then try the "

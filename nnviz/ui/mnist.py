@@ -7,7 +7,6 @@ curves, messages) under RUN_KEY. Widgets are seeded from the Settings on every r
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -16,7 +15,7 @@ import streamlit as st
 
 from nnviz.data import mnist
 from nnviz.engine.model import MLP
-from nnviz.engine.model_files import ModelFileError, load_model
+from nnviz.engine.model_files import ModelFileError
 from nnviz.engine.training import (
     Dataset,
     EpochStats,
@@ -24,9 +23,12 @@ from nnviz.engine.training import (
     Trainer,
     TrainingDiverged,
 )
-from nnviz.lab.templates import health
+from nnviz.lab.digit_model import load_digit_model
+from nnviz.lab.learning import diagnose
 
+from .owner import owned
 from .session import bundled_digits, set_digit_model
+from .text import plain
 
 SETTINGS_KEY = "mnist_settings"
 RUN_KEY = "mnist_run"
@@ -157,6 +159,7 @@ def set_later(**values) -> None:
     st.session_state.setdefault(PENDING_KEY, {}).update(values)
 
 
+@owned
 def apply_preset(name: str) -> None:
     """Button callback: set every field of the preset, in the Settings and in the widgets."""
     values = PRESETS[name][2]
@@ -258,6 +261,7 @@ def new_run(s: Settings, model: MLP | None = None, origin: str = "") -> Run:
     return Run(s, trainer, [start], start.train_loss, mean, origin)
 
 
+@owned
 def current_run() -> Run:
     """This session's run; built from the settings when there is none."""
     run = st.session_state.get(RUN_KEY)
@@ -266,6 +270,7 @@ def current_run() -> Run:
     return run
 
 
+@owned
 def sync_run(s: Settings) -> list[str]:
     """Apply settings to the run: live fields at once; a changed network rebuilds an untrained run.
 
@@ -285,11 +290,13 @@ def sync_run(s: Settings) -> list[str]:
     return changed
 
 
+@owned
 def reset() -> None:
     """Button callback: a new network from the current settings."""
     st.session_state[RUN_KEY] = new_run(settings())
 
 
+@owned
 def train() -> None:
     """Button callback: train (or resume) until `epochs` epochs more than where a finished run stopped."""
     run = current_run()
@@ -300,10 +307,12 @@ def train() -> None:
     run.running = True
 
 
+@owned
 def pause() -> None:
     current_run().running = False
 
 
+@owned
 def step() -> None:
     """Button callback: exactly one more epoch (finishing the current one on the full set)."""
     run = current_run()
@@ -340,17 +349,12 @@ def advance(run: Run) -> bool:
     run.mid_epoch = not stats.end_of_epoch
     if stats.end_of_epoch:
         run.seconds_per_epoch.append(stats.seconds)
-        x_sample = run.data.x_test[:HEALTH_SAMPLE]
-        verdict = health(run.model, x_sample, stats.test_acc, stats.train_loss, run.initial_loss, 10)
+        verdict = diagnose(run.model, run.data.x_test[:HEALTH_SAMPLE], run.data.y_test, stats.test_acc,
+                           stats.train_loss, run.initial_loss, run.epoch, len(run.data.y_train), run.trainer.lr)
         if verdict.failed:
-            fail(run, f"Training failed in epoch {run.epoch}: the network is at chance level "
-                      f"({stats.test_acc:.0%} of the test digits right) and cannot recover, because "
-                      f"{' and '.join(verdict.reasons)}. The learning rate {run.trainer.lr:g} is too large "
-                      f"for this network: the steps overshoot. Press Reset and lower it.")
+            fail(run, verdict.message)
             return False
-        run.warning = (f"Still at chance level after {run.epoch} epoch{'s' if run.epoch > 1 else ''} "
-                       f"({stats.test_acc:.0%} right): the learning rate may be too small, or the "
-                       f"network needs more epochs." if verdict.at_chance else None)
+        run.warning = verdict.message
         set_digit_model(run.model, stats.test_acc, run.description())
         if run.epoch >= run.target_epoch:
             run.running = False
@@ -364,26 +368,17 @@ def fail(run: Run, message: str) -> None:
     run.mid_epoch = False
 
 
-def plain(text: str) -> str:
-    """User text made safe for st.markdown/st.error: every Markdown punctuation mark escaped."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&])", r"\\\1", str(text))
-
-
+@owned
 def load_uploaded(data: bytes, name: str) -> str | None:
     """Validate an uploaded model and make it the run (and the session's digit model).
 
     Returns an error message (and changes nothing) when the file is not a 784-in, 10-out model.
     """
     try:
-        model = load_model(data)
+        model = load_digit_model(data)
     except ModelFileError as e:
         return f"{plain(name)} was not loaded: {plain(e)}."
-    if model.sizes[0] != 784 or model.sizes[-1] != 10:
-        return (f"{plain(name)} was not loaded: it is a {list(model.sizes)} network; a digit model takes "
-                f"784 pixels and gives 10 outputs.")
-    if model.arch.output not in OUTPUTS:
-        return f"{plain(name)} was not loaded: its output layer is {model.arch.output}; a digit model needs softmax or sigmoid."
-    run = new_run(settings(), model=model, origin=f"uploaded file {plain(name)} {list(model.sizes)}")
+    run = new_run(settings(), model=model, origin=f"uploaded file {name} {list(model.sizes)}")
     st.session_state[RUN_KEY] = run
     set_digit_model(run.model, run.curve[0].test_acc, run.description())
     return None

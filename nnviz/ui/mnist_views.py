@@ -27,6 +27,7 @@ from nnviz.plots.mnist import (
 )
 from nnviz.ui import mnist as ui
 from nnviz.ui.layout import controls
+from nnviz.ui.text import plain
 
 HIDDEN_SHOWN = 40  # first-layer neurons drawn (a 300-neuron grid would not read on a projector)
 CONFIG = {"displaylogo": False, "displayModeBar": False}
@@ -117,6 +118,12 @@ PICTURE_CSS = """<style>
 .st-key-mnist_mistakes_box img { max-height: 40vh; }
 [class*="st-key-mnist_"][class*="_box"] img { width: auto !important; max-width: 100%; object-fit: contain; }
 </style>"""
+# Projector mode: the ten weight pictures are the point of the page. Drawn large (PRESENT_TILE), they
+# fill their column, as tall as a screen under a heading allows (44vh left 40% of a 1080p width).
+PRESENT_PICTURE_CSS = """<style>
+.st-key-mnist_templates_box img { max-height: calc(100vh - 8rem); }
+</style>"""
+PRESENT_TILE = dict(px=9, font_px=44)  # 1,304 px wide: shrunk to the column, never blown up
 
 
 def picture(key: str, image) -> None:
@@ -129,9 +136,11 @@ def draw(run: ui.Run, present: bool) -> None:
     """One frame of the live pictures: status, templates, curves, hidden weights, confusion, mistakes."""
     model, data = run.model, run.data
     st.html(PICTURE_CSS)
+    if present:
+        st.html(PRESENT_PICTURE_CSS)
     st.markdown(status_line(run))
     if run.origin:
-        st.caption(run.description())
+        st.caption(plain(run.description()))
     if run.warning:
         st.warning(run.warning, icon=":material/hourglass_empty:")
     with np.errstate(all="ignore"):
@@ -149,7 +158,8 @@ def draw(run: ui.Run, present: bool) -> None:
                        + (" With N(0, 1) initial weights the pictures stay noisy: training moves each "
                           "weight only a fraction of its random start." if run.settings.init == "normal" else ""))
             templates = effective_templates(model, run.mean_image)
-        picture("mnist_templates", tile_picture(templates, [str(c) for c in range(10)], cols=5))
+        picture("mnist_templates", tile_picture(templates, [str(c) for c in range(10)], cols=5,
+                                                **(PRESENT_TILE if present else {})))
     with right:
         st.subheader("Loss and accuracy")
         span = max(run.target_epoch, run.epoch, 1)
@@ -214,4 +224,4 @@ def model_file(run: ui.Run) -> None:
             if error:
                 f2.error(error, icon=":material/block:")
             else:
-                f2.success(f"Loaded {ui.plain(upload.name)}.", icon=":material/check:")
+                f2.success(f"Loaded {plain(upload.name)}.", icon=":material/check:")

@@ -9,6 +9,7 @@ Session keys (plain keys, not widget keys, so they survive a page switch):
     pg_playing  bool
     pg_view     (layer, index) of the neuron shown large, or None for the decision boundary
     pg_rewind_end  the epoch the rewind slider last ended at
+    pg_learning_shown  which 'not learning' message the page shows (nnviz.lab.learning)
 Widget keys start with pg_w_ and are re-seeded from pg_state whenever Streamlit has dropped them.
 """
 from __future__ import annotations
@@ -38,7 +39,10 @@ from nnviz.lab.playground import (
     SPEED_CHOICES,
     PlaygroundRun,
     PlaygroundState,
+    RaceRun,
+    check_csv_size,
     from_query,
+    new_run,
     parse_csv,
     plane_view,
     sanitize,
@@ -50,12 +54,15 @@ from nnviz.plots.playground import (
     network_spec,
     neuron_spec,
     node_name,
+    population_spec,
 )
-from nnviz.ui import pacing
+from nnviz.ui.owner import live_frame, owned, owner
+from nnviz.ui.text import plain
 
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
 REWIND_END = "pg_rewind_end"  # the epoch the rewind slider last ended at: its value holds while this does
 _UPLOAD_MSG = "pg_upload_msg"
+LEARNING_SHOWN = "pg_learning_shown"  # the kind of 'not learning' message on the page (_learning_kind)
 W = "pg_w_"
 FRAME_SECONDS = 0.2  # while playing: at most 5 frames a second, fewer when busy (nnviz.ui.pacing)
 RESOLUTION = 100  # grid points per side for the pictures over the plane
@@ -213,27 +220,28 @@ def _upload(side) -> None:
             side.success(text, icon=":material/check_circle:")
 
 
+@owned
 def _on_upload() -> None:
     """Runs before the script (a callback), so it may switch the dataset widget to the upload."""
     f = st.session_state.get(W + "upload")
     if f is None:
         return
     try:
-        if f.size > MAX_CSV_BYTES:
-            parse_csv(b"0" * (MAX_CSV_BYTES + 1))  # the same message as for any oversized file
+        check_csv_size(f.size)  # before reading it
         data = parse_csv(f.getvalue(), f.name)
-    except ValueError as e:
-        st.session_state[_UPLOAD_MSG] = ("error", f"{f.name}: {e} The previous data stays.")
+    except ValueError as e:  # the message quotes the file's name and cells: plain text, never Markdown
+        st.session_state[_UPLOAD_MSG] = ("error", plain(f"{f.name}: {e} The previous data stays."))
         return
     st.session_state[CUSTOM_DATA] = data
     st.session_state[W + "dataset"] = CUSTOM
     st.session_state[STATE] = replace(current_state(), dataset=CUSTOM)
     note = f" {data.note}" if data.note else ""
-    st.session_state[_UPLOAD_MSG] = ("success", f"{f.name}: {len(data.y)} points, {data.n_classes} classes.{note}")
+    st.session_state[_UPLOAD_MSG] = ("success", plain(f"{f.name}: {len(data.y)} points, {data.n_classes} classes.{note}"))
 
 
 # ----- the run ---------------------------------------------------------------------------------
 
+@owned
 def ensure_run(state: PlaygroundState) -> PlaygroundRun:
     """This session's run for these settings: new when the data or the network changed, else
     the same run with the training settings applied (learning rate etc. change live)."""
@@ -242,7 +250,13 @@ def ensure_run(state: PlaygroundState) -> PlaygroundRun:
     custom = st.session_state.get(CUSTOM_DATA)
     new_upload = state.dataset == CUSTOM and run is not None and run.custom is not custom
     if run is None or run.needs_reset(state) or new_upload:
-        _new_run(state)
+        try:
+            _new_run(state)
+        except ValueError as e:  # e.g. a test share that leaves no training point of a small upload
+            if run is None:
+                raise
+            st.error(plain(f"{e} The network below is still the previous one."), icon=":material/error:")
+            return run
     else:
         before = run.state.train_config
         run.update(state)
@@ -252,21 +266,24 @@ def ensure_run(state: PlaygroundState) -> PlaygroundRun:
 
 
 def _new_run(state: PlaygroundState) -> None:
-    st.session_state[RUN] = PlaygroundRun(state, st.session_state.get(CUSTOM_DATA))
+    st.session_state[RUN] = new_run(state, st.session_state.get(CUSTOM_DATA))
     st.session_state[PLAYING] = False
     st.session_state[VIEW] = None
     st.session_state.pop(W + "rewind", None)
 
 
+@owned
 def _play() -> None:
     st.session_state[PLAYING] = True
     st.session_state.pop(W + "rewind", None)
 
 
+@owned
 def _pause() -> None:
     st.session_state[PLAYING] = False
 
 
+@owned
 def _step() -> None:
     st.session_state[PLAYING] = False
     st.session_state.pop(W + "rewind", None)
@@ -276,6 +293,7 @@ def _step() -> None:
         pass  # run.diverged holds the message; the page shows it
 
 
+@owned
 def _reset() -> None:
     _new_run(st.session_state[STATE])
 
@@ -296,7 +314,7 @@ def controls(state: PlaygroundState, run: PlaygroundRun, present: bool) -> tuple
                           disabled=run.diverged is not None)
         if not hide("step"):
             st.button("Step", icon=":material/skip_next:", on_click=_step, key=W + "step",
-                      disabled=run.diverged is not None, help="Train one epoch")
+                      disabled=run.diverged is not None, help=f"Train one {_step_word(state)}")
         if not hide("reset"):
             st.button("Reset", icon=":material/restart_alt:", on_click=_reset, key=W + "reset",
                       help="Start again from the same random weights")
@@ -305,24 +323,41 @@ def controls(state: PlaygroundState, run: PlaygroundRun, present: bool) -> tuple
         values["lr"] = cols[2].select_slider("Learning rate", _with_choice(LR_CHOICES, state.lr),
                                              key=_seed("lr", state.lr), format_func=lambda v: f"{v:g}")
     if not hide("speed"):
-        values["speed"] = cols[3].select_slider("Epochs per frame", _with_choice(SPEED_CHOICES, state.speed),
+        values["speed"] = cols[3].select_slider(f"{_step_word(state).capitalize()}s per frame", _with_choice(SPEED_CHOICES, state.speed),
                                                 key=_seed("speed", state.speed),
                                                 help="Speed: how many epochs to train between two pictures")
     return sanitize(replace(state, **values)), slot
 
 
-def divergence_message(run: PlaygroundRun) -> None:
+def _step_word(state: PlaygroundState) -> str:
+    """What one Step trains: an epoch, a generation, or in a race one of each."""
+    return {"backprop": "epoch", "race": "step"}.get(state.method, "generation")
+
+
+def _learning_kind(run: PlaygroundRun):
+    """Which 'not learning' message the run calls for: None, False (still at chance) or True (failed)."""
+    verdict = run.learning
+    return None if verdict is None or verdict.message is None else verdict.failed
+
+
+def run_messages(run: PlaygroundRun) -> None:
+    """Above the live view: the run diverged, or it is not learning and why (nnviz.lab.learning)."""
     if run.diverged:
         st.error(run.diverged + " Or pick a smaller learning rate to carry on from here.",
                  icon=":material/error:")
+    elif run.learning is not None and run.learning.message:
+        show = st.error if run.learning.failed else st.warning
+        show(run.learning.message, icon=":material/trending_flat:")
+    st.session_state[LEARNING_SHOWN] = _learning_kind(run)
 
 
 # ----- the live view ---------------------------------------------------------------------------
 
-# The plane's box takes the window's height left under the controls (within limits), and the chart
-# fills it (each element down to the chart must have a definite height for "stretch" to follow).
+# The plane's box takes the window's height left under the Learn-by bar and the controls (within
+# limits), and the chart fills it (each element down to the chart must have a definite height for
+# "stretch" to follow).
 PLANE_CSS = """<style>
-[data-testid="stLayoutWrapper"]:has(> .st-key-pg_plane_box) { height: clamp(330px, calc(100vh - 400px), 760px); }
+[data-testid="stLayoutWrapper"]:has(> .st-key-pg_plane_box) { height: clamp(300px, calc(100vh - 450px), 760px); }
 .st-key-pg_plane_box, .st-key-pg_plane_box [data-testid="stElementContainer"],
 .st-key-pg_plane_box [data-testid="stFullScreenFrame"], .st-key-pg_plane_box [data-testid="stFullScreenFrame"] > div
   { height: 100%; min-height: 0; }
@@ -338,12 +373,14 @@ def live_view(slot, present: bool) -> None:
 
 def _live_body(slot, present: bool) -> None:
     if st.session_state.get(PLAYING):
-        with pacing.frame("pg_frame_started", FRAME_SECONDS):
+        with live_frame("pg_frame_started", FRAME_SECONDS):
             _live_frame(slot, present)
     else:
-        _live_frame(slot, present)
+        with owner():
+            _live_frame(slot, present)
 
 
+@owned
 def _select_neuron() -> None:
     """Click on a neuron in the diagram: show it large; a double click goes back to the output."""
     event = st.session_state.get(W + "network") or {}
@@ -374,26 +411,26 @@ def _live_frame(slot, present: bool) -> None:
         except TrainingDiverged:
             st.session_state[PLAYING] = False
             st.rerun()  # the whole page: stops the timer and shows the message
+        if _learning_kind(run) != st.session_state.get(LEARNING_SHOWN):  # once per change, not per frame
+            if run.learning.failed:
+                st.session_state[PLAYING] = False  # it cannot recover: stop, as after a divergence
+            st.rerun()  # the whole page shows (or takes away) the message above the live view
+    if isinstance(run, RaceRun):
+        from nnviz.ui.race import race_frame  # imported here: nnviz.ui.race builds on this module
+        race_frame(run, state, slot, present)
+        return
 
     # Compute first, then draw each element once, in page order. (An st.empty() made here would
     # blank its line at the start of every frame until the new content arrives: a flicker.)
     state = _toggled(state)
     rewind = not playing and run.epoch > 0 and not state.hidden_control("rewind")
-    shown = None
-    if rewind:
-        # The slider's value from the last run, if the slider then ended at this same epoch.
-        # (Its default is the latest epoch, never seeded through session state: a timer tick
-        # sent just before Pause reaches the server without the new slider's state, and the
-        # browser then falls back to the default; both must agree on the latest epoch.)
-        pick = st.session_state.get(W + "rewind")
-        if pick is None or st.session_state.get(REWIND_END) != run.epoch or not 0 <= pick <= run.epoch:
-            pick = run.epoch
-        shown = run.snapshots.nearest(pick) if pick < run.epoch else None
+    shown = rewound_epoch(run.epoch, run.snapshots.nearest) if rewind else None
     model = run.model_at(shown)
     epoch = run.epoch if shown is None else shown
     history = run.history
     stats = history[-1] if shown is None else next((s for s in history if s.epoch == shown), history[-1])
-    slot.metric("Epoch", f"{epoch:,}" if epoch == run.epoch else f"{epoch:,} / {run.epoch:,}")
+    slot.metric("Generation" if run.evolving else "Epoch",
+                f"{epoch:,}" if epoch == run.epoch else f"{epoch:,} / {run.epoch:,}")
 
     view = plane_view(model, state.features, RESOLUTION)
     feature_labels = [FEATURE_LABELS[f] for f in state.features]
@@ -402,8 +439,9 @@ def _live_frame(slot, present: bool) -> None:
     selected = st.session_state.get(VIEW)
     if selected is not None and not (0 <= selected[0] < len(sizes) and 0 <= selected[1] < sizes[selected[0]]):
         selected = st.session_state[VIEW] = None
-    # Heights in px: in projector mode network and boundary both fit under the controls at 720p.
-    tall = 390 if present else 380
+    # Heights in px: in projector mode network and boundary both fit under the Learn-by bar and the
+    # controls at 720p.
+    tall = 340 if present else 380
     size = 400 if present else 430  # the plane's chart, legend above the square included
     at = f" at epoch {epoch:,}" if shown is not None else ""
     if selected is None:
@@ -426,19 +464,58 @@ def _live_frame(slot, present: bool) -> None:
                key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
         curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")  # keys: hooks for tests
         for col, metric in zip(curve_cols, ("loss", "accuracy")):
-            _chart(col, curve_spec(history, metric, shown, present, height=240 if present else 210),
-                   width="stretch")
+            _chart(col, curve_spec(history, metric, shown, present, height=240 if present else 210,
+                                   step="generation" if run.evolving else "epoch"), width="stretch")
+        if run.evolving:
+            population_row(run, shown, present)
     with right:
         st.markdown(_loss_line(title, stats))
         _chart(st.container(key="pg_plane_box"), plane, width="stretch", height="stretch")
         _view_toggles(state)
         if rewind:
-            st.session_state[REWIND_END] = run.epoch
-            st.slider("Rewind: show epoch", 0, run.epoch, value=run.epoch, key=W + "rewind",
-                      help="Snapshots of every epoch (thinned out in long runs): drag back to see the "
-                           "boundary, the network and the curves at an earlier epoch. Play carries on "
-                           "from the latest.")
+            rewind_slider(run.epoch)
         _view_picker(sizes, feature_labels, class_labels)
+
+
+def rewound_epoch(latest: int, nearest) -> int | None:
+    """The epoch the rewind slider shows (a stored one, via nearest(epoch)), None for the latest."""
+    # The slider's value from the last run, if the slider then ended at this same epoch.
+    # (Its default is the latest epoch, never seeded through session state: a timer tick
+    # sent just before Pause reaches the server without the new slider's state, and the
+    # browser then falls back to the default; both must agree on the latest epoch.)
+    pick = st.session_state.get(W + "rewind")
+    if pick is None or st.session_state.get(REWIND_END) != latest or not 0 <= pick <= latest:
+        pick = latest
+    return nearest(pick) if pick < latest else None
+
+
+def rewind_slider(latest: int) -> None:
+    st.session_state[REWIND_END] = latest
+    st.slider("Rewind: show epoch", 0, latest, value=latest, key=W + "rewind",
+              help="Snapshots of every epoch (thinned out in long runs): drag back to see the "
+                   "boundary, the network and the curves at an earlier epoch. Play carries on "
+                   "from the latest.")
+
+
+POPULATION_SHOWN, POPULATION_RESOLUTION = 4, 40
+
+
+def population_row(run: PlaygroundRun, shown: int | None, present: bool) -> None:
+    """The best few individuals of the latest generation as small boundaries (while rewound, the
+    latest generation is not the one shown above: say so instead)."""
+    evo = run.trainer
+    if run.epoch == 0:
+        st.caption("The population: the start and its mutants. Press Play or Step to evolve it.")
+        return
+    if shown is not None:
+        st.caption(f"The best individuals are shown for the latest generation ({run.epoch:,}) only.")
+        return
+    models = evo.top_models(POPULATION_SHOWN)
+    probs = [plane_view(m, run.state.features, POPULATION_RESOLUTION).probs for m in models]
+    captions = [f"#{i + 1} loss {-f:.3f}" for i, f in enumerate(evo.top_fitness[:len(models)])]
+    what = "the best individuals" if run.state.method == "ga" else "the best perturbations of the mean"
+    st.markdown(f"**Generation {run.epoch:,}: {what}** (of {evo.config.population})")
+    _chart(st, population_spec(probs, captions, present, height=170 if present else 140), width="stretch")
 
 
 def _toggled(state: PlaygroundState) -> PlaygroundState:
@@ -482,6 +559,7 @@ def _view_picker(sizes, feature_labels, class_labels) -> None:
                  format_func=label, on_change=_on_view_pick)
 
 
+@owned
 def _on_view_pick() -> None:
     choice = st.session_state.get(W + "view", "Output")
     st.session_state[VIEW] = None if choice == "Output" else tuple(map(int, choice.split(":")))

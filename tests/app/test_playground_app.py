@@ -132,6 +132,36 @@ def test_divergence_stops_the_run_with_a_message_and_reset():
     assert run_of(at).epoch == 0 and not any("diverged" in e.value for e in at.error)
 
 
+def test_a_run_that_stops_learning_pauses_and_says_why():
+    """The issue's run (ReLU, quadratic loss, learning rate 10) sat at 48% with no word (start seed 4
+    dies today: see tests/lab/test_learning.py)."""
+    at = open_page({"activation": "relu", "loss": "quadratic", "lr": "10", "init": "4"})
+    at.button(key="pg_w_play").click().run()
+    for _ in range(10):
+        if at.session_state["pg_playing"]:
+            at.run()
+    assert_clean(at)
+    assert not at.session_state["pg_playing"]  # it cannot recover: stopped, as after a divergence
+    msgs = [e.value for e in at.error]
+    assert len(msgs) == 1 and msgs[0].startswith("Not learning") and "is dead" in msgs[0], msgs
+    at.button(key="pg_w_reset").click().run()
+    assert_clean(at)
+    assert not at.error and not at.warning
+
+
+def test_a_run_at_chance_gets_a_warning_that_goes_once_it_learns():
+    at = open_page({"dataset": "circles", "lr": "0.00001", "speed": "50"})
+    at.button(key="pg_w_play").click().run()
+    assert_clean(at)
+    assert any(w.value.startswith("Still at chance level") for w in at.warning)
+    assert at.session_state["pg_playing"]  # a warning: it plays on
+    at.select_slider(key="pg_w_lr").set_value(0.3).run()
+    for _ in range(8):
+        at.run()
+    assert_clean(at)
+    assert run_of(at).history[-1].test_acc > 0.8 and not at.warning
+
+
 def test_hide_controls_through_the_url():
     at = open_page({"hide": "data,features,lr"})
     assert_clean(at)
@@ -183,3 +213,29 @@ def test_new_sample_regenerates_the_points():
     assert_clean(at)
     assert at.session_state["pg_state"].data_seed == 1 and "1" in str(at.query_params["seed"])
     assert not (run_of(at).points.x_train == before).all()
+
+
+def test_a_test_share_that_leaves_no_training_point_keeps_the_previous_run():
+    """4 uploaded points at test share 0.9: all 4 would be test points. A message, the run stays."""
+    at = open_page()
+    at.file_uploader(key="pg_w_upload").set_value(("four.csv", b"0,0,0\n1,1,1\n0,1,0\n1,0,1\n", "text/csv")).run()
+    assert_clean(at)
+    run = run_of(at)
+    assert len(run.points.y_train) + len(run.points.y_test) == 4
+    at.slider(key="pg_w_test_ratio").set_value(0.9).run()
+    assert_clean(at)
+    assert any("leaves none of the 4 points for training" in e.value for e in at.error), [e.value for e in at.error]
+    assert run_of(at) is run and at.get("plotly_chart") + at.get("vega_lite_chart")  # the charts stay
+    at.slider(key="pg_w_test_ratio").set_value(0.25).run()
+    assert_clean(at)
+    assert not at.error and run_of(at) is not run and len(run_of(at).points.y_train) == 3
+
+
+@pytest.mark.parametrize("megabytes", [6, 9])
+def test_an_oversize_csv_is_refused_with_its_real_size(megabytes):
+    at = open_page()
+    big = b"0.1,0.2,0\n" * (megabytes * 100_000)
+    at.file_uploader(key="pg_w_upload").set_value(("big.csv", big, "text/csv")).run()
+    assert_clean(at)
+    assert any(f"The file is {megabytes}.0 MB; the limit is 1 MB" in e.value.replace("\\", "")
+               for e in at.error), [e.value for e in at.error]

@@ -15,7 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-PAGES = {"home": "/", "playground": "/playground", "mnist": "/mnist", "draw": "/draw", "break": "/break"}
+PAGES = {"home": "/", "learn": "/learn?section=backprop&example=mazur&step=2", "playground": "/playground", "mnist": "/mnist", "draw": "/draw", "break": "/break"}
 VIEWPORTS = {"720p": {"width": 1280, "height": 720}, "1080p": {"width": 1920, "height": 1080}}
 ROOT_FONT_PX_JS = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
 EPOCH = re.compile(r"Epoch ([0-9.]+)")
@@ -64,7 +64,7 @@ def open_page(page: Page, path: str) -> None:
     no_exception(page)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)  # six pages, on a machine shared with other test runs
 @pytest.mark.parametrize("size", VIEWPORTS)
 def test_every_page_loads_at_projector_sizes(browser: Browser, base_url: str, size: str, shots: Path):
     context = browser.new_context(base_url=base_url, viewport=VIEWPORTS[size])

@@ -8,18 +8,25 @@ import pytest
 from conftest import no_exception
 from playwright.sync_api import Page, expect
 
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.nnviz-pad'
 
 
-def stroke(page: Page, points, steps: int = 3) -> None:
-    """One pen stroke through points given in canvas pixels (0..280)."""
+def stroke(page: Page, points, steps: int = 3, up: bool = True) -> None:
+    """One pen stroke through points given in canvas pixels (0..280); up=False keeps the pen down."""
     box = page.locator(CANVAS).bounding_box()
     x0, y0 = box["x"], box["y"]
     page.mouse.move(x0 + points[0][0], y0 + points[0][1])
     page.mouse.down()
     for x, y in points[1:]:
         page.mouse.move(x0 + x, y0 + y, steps=steps)
-    page.mouse.up()
+    if up:
+        page.mouse.up()
+
+
+def answered_seq(page: Page) -> int:
+    """Which send of the canvas the prediction on screen answers (0: none, or not a drawing)."""
+    mark = page.locator(".st-key-prediction [data-drawing-seq]")
+    return int(mark.get_attribute("data-drawing-seq")) if mark.count() else 0
 
 
 def prediction(page: Page, timeout: float = 15_000) -> str:
@@ -54,8 +61,17 @@ def test_draw_one_then_seven_with_the_mouse(page: Page, shots: Path):
     expect(page.get_by_text(re.compile("Draw a digit on the black square"))).to_be_visible()
     save(page, shots, "draw-empty-1280.png")
 
-    # A small "1", drawn high up and to the left: a whole-canvas resize would miss it.
-    stroke(page, [(70, 30), (72, 70), (73, 110), (74, 140)])
+    # A small "1", drawn high up and to the left (a whole-canvas resize would miss it): the prediction
+    # is there, and changes, while the pen is still down.
+    stroke(page, [(70, 30), (72, 70), (73, 110), (74, 140)], up=False)
+    wait_prediction(page, "1")
+    first = answered_seq(page)
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.move(box["x"] + 75, box["y"] + 150, steps=4)  # a little longer, still drawing
+    page.wait_for_function(  # a newer answer, pen still down
+        "(n) => Number(document.querySelector('.st-key-prediction [data-drawing-seq]')?.dataset.drawingSeq) > n",
+        arg=first, timeout=15_000)
+    page.mouse.up()
     latency = wait_prediction(page, "1")
     text = prediction(page)
     assert re.match(r"^1(?!\d)", text), text

@@ -1,14 +1,17 @@
 """`python -m nnviz attack` in a subprocess: its figures are measured, not written in."""
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnviz.data.mnist import load_bundled
-from nnviz.engine.model_files import save_model
+from nnviz.engine.model import MLP
+from nnviz.engine.model_files import model_to_bytes, save_model
 from nnviz.engine.threads import BlasLimit
 from nnviz.lab.attacks import attack_accuracy
 from nnviz.lab.pretrained import train_default_model
@@ -76,3 +79,34 @@ def test_table_output_and_one_line_errors(small_model, tmp_path):
     junk.write_bytes(b"not a model")
     r = attack("--model", str(junk))
     assert r.returncode == 1 and "not an nnviz model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_sigmoid_output_model_is_attacked_like_in_the_app(tmp_path):
+    """The app takes network.py's sigmoid-output models; so does the CLI (one rule, digit_model)."""
+    model = MLP.create((784, 10), "sigmoid", "sigmoid", "quadratic", "normal", np.random.default_rng(1))
+    path = tmp_path / "sigmoid.npz"
+    save_model(model, path)
+    out = attack_json("--model", str(path), "--eps", "0.1")
+    data = load_bundled()
+    assert out["clean_acc"] == pytest.approx((model.predict(data.x_test) == data.y_test).mean())
+
+
+@pytest.mark.parametrize("weights, message", [
+    (1e300, "NaN or infinite"),  # finite float64, infinite once cast to float32
+    (3e38, "overflow"),  # finite float32, overflows in the forward pass
+])
+def test_a_model_with_nan_answers_is_refused_in_one_line(tmp_path, weights, message):
+    path = tmp_path / "nan.npz"
+    model = MLP.create((784, 10), "relu", "softmax", "cross_entropy", "he", np.random.default_rng(0))
+    np.savez(path, **{k: (np.full((784, 10), weights) if k == "W0" else np.zeros(10) if k == "b0" else v)
+                      for k, v in np.load(io.BytesIO(model_to_bytes(model)), allow_pickle=False).items()})
+    r = attack("--model", str(path))
+    assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_model_too_costly_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "big.npz"
+    save_model(MLP.create((784, 1300, 10), "relu", "softmax", "cross_entropy", "he", np.random.default_rng(0)), path)
+    r = attack("--model", str(path))
+    assert r.returncode == 1 and "1,033,510 parameters; the limit is 1,000,000" in r.stderr

@@ -48,7 +48,7 @@ def test_quick_json_lines(capsys):
         assert len(r["runs"]) == 2 and all(v > 0 for v in r["runs"])
         assert _positive(r["samples_per_s"]) and r["samples_per_s"] == pytest.approx(np.median(r["runs"]), rel=1e-3)
         assert r["best_samples_per_s"] == pytest.approx(max(r["runs"]), rel=1e-3)
-        assert r["threads"] in (1, None)  # forced by --threads 1
+        assert r["threads"] == 1 and r["threads_used"] in (1, None)  # --threads 1: one budget, one thread
         assert r["dtype"] == ("float64" if r["impl"] == "loop" else "float32")
 
     latencies = {r["metric"]: r for r in records if r["metric"].startswith(("latency", "grid"))}
@@ -61,9 +61,14 @@ def test_quick_json_lines(capsys):
 
     assert targets["metric"] == "targets"
     checks = {c["name"]: c for c in targets["checks"]}
-    assert set(checks) == {"torch_b32", "torch_b128", "loop", "digit_us", "grid_ms"}
-    assert checks["torch_b32"]["value"] is None and checks["torch_b32"]["met"] is None  # no torch asked for
-    for name in ("loop", "digit_us", "grid_ms"):
+    assert set(checks) == {"torch_b32_t1", "torch_b128_t1", "torch_b32_tn", "torch_b128_tn", "more_threads",
+                           "epoch_60k_s", "loop", "digit_us", "grid_ms"}
+    for name in ("torch_b32_t1", "torch_b128_tn", "more_threads"):  # no torch asked for; one thread only
+        assert checks[name]["value"] is None and checks[name]["met"] is None
+    epoch = next(r for r in records if r["metric"] == "epoch_seconds")
+    assert epoch["samples"] == 60_000 and epoch["measured_samples"] == 2048 and epoch["batch_size"] == 32
+    assert checks["epoch_60k_s"]["value"] == epoch["seconds"]
+    for name in ("loop", "digit_us", "grid_ms", "epoch_60k_s"):
         assert _positive(checks[name]["value"]) and isinstance(checks[name]["met"], bool)
     loop_ratio = train[-2]["samples_per_s"] / train[-1]["samples_per_s"]
     assert checks["loop"]["value"] == pytest.approx(loop_ratio)
@@ -71,17 +76,22 @@ def test_quick_json_lines(capsys):
 
 @pytest.mark.timeout(120)
 def test_cli_prints_a_table():
-    """`python -m nnviz bench` goes through the CLI dispatcher to this module; the engine's own thread
-    policy, so with several BLAS threads batches 32 and 128 are measured on one thread too."""
+    """`python -m nnviz bench` goes through the CLI dispatcher to this module; with several BLAS threads,
+    the race runs on one thread and on all of them."""
     out = subprocess.run([sys.executable, "-m", "nnviz", "bench", "--quick", "--no-torch"],
                          cwd=ROOT, capture_output=True, text=True, timeout=110)
     assert out.returncode == 0, out.stderr
     assert "OPENBLAS_CORETYPE=" in out.stdout and "targets met:" in out.stdout
     assert "200x200 grid" in out.stdout
-    rows = [line.split() for line in out.stdout.splitlines() if line.startswith("[784, 100, 10] relu CE b128")]
     found = re.search(r", (\d+|None) threads;", out.stdout)  # BLAS threads in force in that process
     n = int(found.group(1)) if found.group(1) != "None" else 1
-    assert {row[6] for row in rows} == {"1", str(n)}
+    for budget in sorted({1, n}):  # a table per thread budget, nnviz and torch side by side
+        head = f"samples/s (median), {budget} thread{'s' if budget > 1 else ''} allowed:"
+        assert head in out.stdout
+        table = out.stdout.split(head)[1].split("\n\n")[0].splitlines()
+        assert [row.split()[0] for row in table[2:5]] == ["b10", "b32", "b128"]
+    assert ("nnviz on 2 threads / on 1: b10" in out.stdout) == (n == 2)
+    assert "one 60,000-digit epoch" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "nnviz", "bench", "--repeats", "0"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
@@ -97,7 +107,8 @@ def test_torch_runs_the_same_workload_when_installed(capsys):
         assert pt is not None and _positive(pt["samples_per_s"])
         assert pt["threads"] == nn["threads"] and pt["dtype"] == "float32"
     checks = {c["name"]: c for c in records[-1]["checks"]}
-    assert _positive(checks["torch_b32"]["value"]) and _positive(checks["torch_b128"]["value"])
+    for name in ("torch_b32_t1", "torch_b128_t1", "torch_b32_tn", "torch_b128_tn"):  # one budget: t1 is tn
+        assert _positive(checks[name]["value"])
 
 
 def test_per_example_loop_computes_the_engines_step():
@@ -140,7 +151,7 @@ def test_blas_limit_applies_and_restores():
 
 
 @needs_threads
-def test_trainer_uses_one_thread_for_small_batches_and_releases_it_while_paused():
+def test_trainer_uses_one_thread_for_small_batches_measures_larger_ones_and_releases_while_paused():
     data = load_bundled()
     data = Dataset(data.x_train[:400], data.y_train[:400], data.x_test[:50], data.y_test[:50], 10)
     before = threads.blas_threads()
@@ -150,14 +161,36 @@ def test_trainer_uses_one_thread_for_small_batches_and_releases_it_while_paused(
         seen.append(threads.blas_threads())
         return xb
 
-    for batch, expected in ((10, 1), (64, before)):
+    block = threads.ThreadChoice.BLOCK
+    for batch, expected in ((10, [1] * 40), (50, ([1] * block + [before] * block) * 3 + [before] * 4)):
         seen.clear()
         trainer = Trainer(MLP.create([784, 20, 10], rng=np.random.default_rng(0)), data,
                           TrainConfig(batch_size=batch), np.random.default_rng(0), augment=spy)
-        for stats in trainer.epochs(1, every_batches=2):
+        for stats in trainer.epochs(-(-len(expected) * batch // 400), every_batches=2):
             assert threads.blas_threads() == before  # restored while the caller holds the generator
-        assert set(seen) == {expected}
+        assert seen[:len(expected) - 4] == expected[:-4]  # blocks of one and of all threads, in turn
         assert stats.end_of_epoch and threads.blas_threads() == before
+    assert trainer.blas_threads() in (1, before) and set(seen[-4:]) == {trainer.blas_threads()}
+
+
+def test_thread_choice_takes_the_faster_limit_and_skips_each_blocks_first_batch():
+    choice = threads.ThreadChoice(threads.SMALL_BATCH)
+    if not choice.measuring:  # one BLAS thread here: nothing to choose
+        assert choice.limit() is None and threads.ThreadChoice(1).limit() == 1
+        return
+    assert threads.ThreadChoice(threads.SMALL_BATCH - 1).limit() == 1  # below SMALL_BATCH: never measured
+    limits = []
+    while choice.measuring:
+        limits.append(choice.limit())
+        # Two threads are faster, except on the first batch of each of their blocks (still spinning up).
+        first = len(limits) == 1 or limits[-2] != limits[-1]
+        choice.record(1.0 if limits[-1] == 1 else (5.0 if first else 0.5))
+    assert limits == ([1] * choice.BLOCK + [None] * choice.BLOCK) * choice.ROUNDS
+    assert choice.limit() is None and len(choice.times[None]) == (choice.BLOCK - 1) * choice.ROUNDS
+    slow = threads.ThreadChoice(threads.SMALL_BATCH)
+    while slow.measuring:
+        slow.record(1.0 if slow.limit() == 1 else 1.2)
+    assert slow.limit() == 1
 
 
 def test_training_threads_policy():

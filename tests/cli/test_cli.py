@@ -9,7 +9,7 @@ import pytest
 from nnviz.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"epoch", "train_loss", "test_loss", "train_acc", "test_acc", "seconds"}
+KEYS = {"epoch", "train_loss", "test_loss", "train_acc", "test_acc", "forward_passes", "seconds"}
 
 
 MOONS = ("train", "--json", "--dataset", "moons", "--hidden", "8", "--activation", "tanh", "--loss",
@@ -23,6 +23,8 @@ SOFTMAX = ("train", "--dataset", "blobs", "--loss", "cross_entropy", "--epochs",
 LINEAR = ("train", "--dataset", "gauss", "--loss", "quadratic", "--output", "linear", "--epochs", "1")
 DIVERGE = ("train", "--dataset", "moons", "--activation", "linear", "--output", "linear", "--lr", "1000",
            "--epochs", "3", "--json")
+STUCK = ("train", "--dataset", "mnist", "--lr", "1e6", "--epochs", "3", "--json")  # ended at 10.6%, no word
+STUCK_TABLE = ("train", "--dataset", "mnist", "--lr", "1e6", "--epochs", "2")
 HELP, TRAIN_HELP = ("--help",), ("train", "--help")
 # Bad arguments run as real subprocesses:
 BAD = [("train", "--lr", "-1"), ("train", "--loss", "cross_entropy", "--output", "linear"), (), ("frobnicate",)]
@@ -36,7 +38,7 @@ def _start(args):
 @pytest.fixture(scope="module")
 def runs():
     """Every command above, run once as `python -m nnviz ...`, all at the same time (the machine is busy)."""
-    commands = [LEARN, SEED1, SEED2, (*SEED1,), DIGITS, TABLE, DIVERGE, HELP, TRAIN_HELP, *BAD]
+    commands = [LEARN, SEED1, SEED2, (*SEED1,), DIGITS, TABLE, DIVERGE, STUCK, STUCK_TABLE, HELP, TRAIN_HELP, *BAD]
     procs = [(args, _start(args)) for args in commands]
     results = {}
     for args, proc in procs:
@@ -52,6 +54,17 @@ def train_json(runs, args, i=0):
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert all(set(r) == KEYS for r in rows)
     return rows
+
+
+@pytest.mark.parametrize("args", [STUCK, STUCK_TABLE])
+def test_a_run_that_stops_learning_says_why_on_stderr_once_and_exits_0(runs, args):
+    out = runs[args][0]
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nnviz train: warning: Not learning"), out.stderr
+    assert "stuck at 0 or 1" in lines[0] and "smaller --lr" in lines[0]
+    if "--json" in args:  # stdout stays pure JSON, one object per epoch
+        assert [json.loads(line)["epoch"] for line in out.stdout.splitlines()] == [1, 2, 3]
 
 
 def test_json_one_object_per_epoch_and_learning(runs):
@@ -83,9 +96,11 @@ def test_table_output_and_defaults(runs):
     lines = out.stdout.splitlines()
     # No --hidden: no hidden layer; quadratic loss: sigmoid output, as in network.py.
     assert lines[0].startswith("xor: 50 train / 50 test; network [2, 2] sigmoid, sigmoid output, quadratic loss")
-    assert lines[1].split() == ["epoch", "train", "loss", "test", "loss", "train", "acc", "test", "acc", "seconds"]
+    assert lines[1].split() == ["epoch", "train", "loss", "test", "loss", "train", "acc", "test", "acc",
+                                "fwd", "passes", "seconds"]
     assert [line.split()[0] for line in lines[2:5]] == ["1", "2", "3"]
-    assert all(len(line.split()) == 6 for line in lines[2:5])
+    assert [line.split()[5] for line in lines[2:5]] == ["50", "100", "150"]  # forward passes so far
+    assert all(len(line.split()) == 7 for line in lines[2:5])
     assert lines[5].startswith("done in")
 
 
@@ -148,3 +163,12 @@ def test_a_missing_command_module_is_one_clear_line(monkeypatch, capsys):
     # The other commands are unaffected by it.
     assert cli.main(["train", "--dataset", "gauss", "--epochs", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["epoch"] == 1
+
+
+def test_no_training_point_left_is_a_one_line_error_with_status_2():
+    r = subprocess.run([sys.executable, "-m", "nnviz", "train", "--dataset", "moons", "--points", "4",
+                        "--test-ratio", "0.9"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "python -m nnviz train: error: A test share of 0.9 leaves none of the 4 points for training: "
+        "lower the test share, or use more points."]

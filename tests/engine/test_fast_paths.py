@@ -101,3 +101,46 @@ def test_model_still_deep_copies():
     clone = copy.deepcopy(model)
     np.testing.assert_array_equal(clone.forward(x), p)
     assert clone._scratch_lock is not model._scratch_lock
+
+
+@pytest.mark.parametrize("activation,output,loss", [("relu", "softmax", "cross_entropy"),
+                                                    ("sigmoid", "sigmoid", "quadratic"),
+                                                    ("tanh", "softmax", "quadratic")])
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (1e-3, 1e-2)])
+def test_fused_sgd_step_is_gradients_then_sgd(activation, output, loss, l1, l2):
+    """MLP.sgd_step (the Trainer's path for plain SGD) moves every parameter exactly as gradients()
+    followed by optimizers.SGD does; gradients() itself is checked against finite differences in
+    test_model.py."""
+    from nnviz.engine.optimizers import SGD
+    rng = np.random.default_rng(4)
+    a = MLP.create([6, 5, 4, 3], activation, output, loss, "normal", rng, np.float64)
+    b = a.copy()
+    x = rng.standard_normal((7, 6))
+    y = a.targets(rng.integers(0, 3, 7))
+    for _ in range(3):
+        g = a.gradients(x, y, l1, l2)
+        SGD(0.3).step(a.params(), g.weights + g.biases)
+        assert b.sgd_step(x, y, 0.3, l1, l2)
+        for p, q in zip(a.params(), b.params()):
+            np.testing.assert_allclose(q, p, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_sgd_step_touches_nothing_when_the_gradient_is_not_finite():
+    model = MLP.create([4, 3, 2], "relu", rng=np.random.default_rng(5), dtype=np.float64)
+    before = [p.copy() for p in model.params()]
+    x = np.full((2, 4), 1e300)
+    with np.errstate(all="ignore"):
+        assert not model.sgd_step(x * 1e10, model.targets(np.array([0, 1])), 0.1)
+    for p, q in zip(before, model.params()):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid", "linear"])
+def test_one_example_takes_its_own_path_to_the_same_numbers(output):
+    rng = np.random.default_rng(6)
+    loss = "quadratic" if output == "linear" else "cross_entropy"
+    model = MLP.create([784, 30, 10], "relu", output, loss, "he", rng)
+    x = rng.random((1, 784), dtype=np.float32)
+    np.testing.assert_allclose(model.forward(x), _plain_forward(model, x)[-1], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.logits(x), _plain_forward(model, x, False)[-1], rtol=1e-5, atol=1e-6)
+    assert model.forward(x).shape == (1, 10) and model.predict(x).shape == (1,)

@@ -186,6 +186,22 @@ def test_non_finite_weights(model, bad):
     _refused(_npz(**_arrays(model, W1=w)), "NaN or infinite")
 
 
+def test_float64_weights_beyond_float32_are_refused_after_the_cast(model):
+    """1e300 is a finite float64 but inf as float32, the dtype the model computes in."""
+    arrays = {k: (v.astype(np.float64) if k[0] in "Wb" else v) for k, v in _arrays(model).items()}
+    arrays["W0"][0, 0] = 1e300
+    _refused(_npz(**arrays), "NaN or infinite")
+
+
+def test_finite_weights_that_overflow_in_the_forward_pass_are_refused():
+    """Every float32 weight is finite, but a pixel times 3e38, summed, overflows: NaN outputs."""
+    relu = MLP.create((6, 5, 3), "relu", "softmax", "cross_entropy", "he", np.random.default_rng(0))
+    arrays = _arrays(relu)
+    arrays["W0"] = np.full_like(arrays["W0"], 3e38)
+    message = _refused(_npz(**arrays), "overflow")
+    assert "NaN" in message
+
+
 # ----- size attacks ---------------------------------------------------------------------------
 @pytest.mark.parametrize("sizes", [[6, 10**9, 3], [6, 2**62, 3], [6] + [5] * 40 + [3]])
 def test_huge_declared_architecture(model, sizes):

@@ -18,7 +18,7 @@ def _setup(seed=0, optimizer="sgd", lr=0.3, batch_size=10, activation="tanh", ou
 
 
 def _without_seconds(stats):
-    return [dataclasses.replace(s, seconds=0.0) for s in stats]
+    return [dataclasses.replace(s, seconds=0.0, total_seconds=0.0) for s in stats]
 
 
 def _weights(model):
@@ -140,3 +140,11 @@ def test_bad_batch_size_is_refused():
     model = MLP.create((2, 2), rng=rng)
     with pytest.raises(ValueError, match="batch_size"):
         Trainer(model, data, TrainConfig(batch_size=0), rng)
+
+
+def test_no_training_points_is_refused_before_any_division_by_zero():
+    d = make_dataset("moons", 20, 0.1, 0.5, np.random.default_rng(0))
+    empty = dataclasses.replace(d, x_train=d.x_train[:0], y_train=d.y_train[:0])
+    model = MLP.create((2, 4, 2), "tanh", "softmax", "cross_entropy", "glorot", np.random.default_rng(0))
+    with pytest.raises(ValueError, match="no training points"):
+        Trainer(model, empty, TrainConfig(), np.random.default_rng(0))

@@ -17,6 +17,7 @@ from nnviz.lab.playground import (
     PlaygroundState,
     Snapshots,
     build_model,
+    check_csv_size,
     feature_map,
     from_query,
     grid,
@@ -188,6 +189,39 @@ def test_parse_csv_refuses_bad_files_with_a_message(data, words):
     with pytest.raises(ValueError, match=None) as err:
         parse_csv(data)
     assert words in str(err.value)
+
+
+@pytest.mark.parametrize("rows", [
+    [(1.6e308, 1.7e308, 0), (1.7e308, 1.6e308, 1), (1.65e308, 1.65e308, 0), (1.7e308, 1.7e308, 1)],
+    [(-1.7e308, 1.7e308, 0), (1.7e308, -1.7e308, 1), (0, 0, 0), (1.7e308, 1.7e308, 1)],
+])
+def test_coordinates_near_the_float_maximum_are_rescaled_without_overflow(rows):
+    """(max + min) / 2 and x - centre overflow to inf here, and inf - inf is NaN."""
+    with np.errstate(over="raise", invalid="raise"):  # no overflow anywhere, not even a hidden one
+        d = parse_csv("".join(f"{a!r},{b!r},{c}\n" for a, b, c in rows))
+    assert np.isfinite(d.x).all() and np.abs(d.x).max() <= 1.5 + 1e-6 and "scaled" in d.note
+    raw = np.array([r[:2] for r in rows])
+    ratio = (d.x[1] - d.x[0]) / (raw[1] - raw[0])  # one factor for both axes, as for small numbers
+    assert ratio[0] == pytest.approx(ratio[1])
+    run = PlaygroundRun(PlaygroundState(dataset="custom", test_ratio=0.0), d)
+    stats = run.step(3)
+    assert math.isfinite(stats.train_loss) and run.diverged is None
+
+
+@pytest.mark.parametrize("n_bytes, shown", [(6_000_000, "6.0 MB"), (9_000_000, "9.0 MB"), (9_420_000, "9.5 MB"),
+                                            (1_000_001, "1.1 MB")])
+def test_an_oversize_csv_message_gives_its_real_size(n_bytes, shown):
+    with pytest.raises(ValueError) as err:
+        check_csv_size(n_bytes)
+    assert str(err.value).startswith(f"The file is {shown}; the limit is 1 MB")
+    check_csv_size(1_000_000)  # the limit itself is allowed
+
+
+def test_a_test_share_that_leaves_no_training_point_is_a_message():
+    d = parse_csv(b"0,0,0\n1,1,1\n0,1,0\n1,0,1\n")
+    with pytest.raises(ValueError, match="A test share of 0.9 leaves none of the 4 points for training"):
+        PlaygroundRun(PlaygroundState(dataset="custom", test_ratio=0.9), d)
+    assert len(make_points(PlaygroundState(dataset="custom", test_ratio=0.6), d).y_train) == 2
 
 
 def test_custom_points_are_split_with_the_seed():

@@ -152,6 +152,41 @@ def test_bad_uploads_get_a_clear_message(raw, words):
         P.load_photo(raw)
 
 
+def test_sixteen_bit_greyscale_photo_is_scaled_by_its_real_range():
+    """Ink 8,000 on paper 40,000 of 65,535: convert("L") clipped both to 255, a white page."""
+    eight = _photo(40, 200)
+    a = np.asarray(eight, dtype=np.float64)
+    sixteen = Image.fromarray(np.round(8000 + (a - 40) * (32000 / 160)).astype(np.uint16))
+    assert sixteen.mode == "I;16"
+    raw = png_bytes(sixteen)
+    assert Image.open(io.BytesIO(raw)).mode == "I;16"  # it stays 16-bit in the file
+    x16, x8 = P.load_photo(raw), P.load_photo(png_bytes(eight))
+    assert x16 is not None and x16.reshape(28, 28)[14, 14] > 0.8
+    assert np.abs(x16 - x8).mean() < 0.02  # the same digit as its 8-bit version
+
+
+def test_a_flat_sixteen_bit_page_is_blank():
+    assert P.load_photo(png_bytes(Image.fromarray(np.full((200, 200), 40000, np.uint16)))) is None
+
+
+def test_a_small_png_declaring_many_pixels_is_refused_before_decoding():
+    """169 KB of PNG for 6000 x 6000 RGBA took the server from 198 MB to 1.17 GB."""
+    raw = png_bytes(Image.new("RGBA", (6000, 6000), (255, 255, 255, 0)))
+    assert len(raw) < 400_000
+    with pytest.raises(ValueError, match=r"too large to read \(6000 x 6000 pixels, 36 megapixels\); the limit"):
+        P.load_photo(raw)
+
+
+def test_a_large_jpeg_is_decoded_reduced_and_a_png_at_the_cap_is_reduced_at_once():
+    big_jpeg = _photo(40, 200, size=(400, 300)).resize((5000, 3750))  # 18.75 MP: over the cap, but a JPEG
+    img = P._open_image(png_bytes(big_jpeg, "JPEG"))
+    assert max(img.size) <= 2 * P.PHOTO_WORK_SIDE * 2  # decoded at 1/4 or 1/8 (draft), then reduced
+    assert P.load_photo(png_bytes(big_jpeg, "JPEG")) is not None
+    at_cap = _photo(40, 200).resize((4000, 3000))  # 12 MP
+    img = P._open_image(png_bytes(at_cap))
+    assert max(img.size) <= 2 * P.PHOTO_WORK_SIDE + P.PHOTO_WORK_SIDE  # what the conversions work on
+
+
 def test_gif_is_refused_with_a_message():
     with pytest.raises(ValueError, match="PNG or JPEG"):
         P.load_photo(png_bytes(Image.new("L", (50, 50)), "GIF"))
@@ -172,3 +207,20 @@ def test_explanation_maths():
     c = E.explain(deep, x, load_bundled().x_train[:50]).predicted
     assert E.gradient_x_input(deep, x, c).sum() == pytest.approx(deep.logits(x[None])[0, c], rel=1e-9)
     assert E.certainty_words(0.99) == "very sure" and E.certainty_words(0.3) == "guessing"
+
+
+def test_reading_a_png_at_the_pixel_cap_costs_a_bounded_peak_of_memory(tmp_path):
+    """In a fresh process (nnviz.cli.bench_uploads): the kernel's peak RSS, reset before reading.
+    A 12 MP RGBA PNG is 48 MB decoded; before the reduce step the conversions took several copies."""
+    import os
+    import subprocess
+    import sys
+
+    from nnviz.cli.bench_uploads import PHOTO_CHILD, _picture
+    path = tmp_path / "p.png"
+    path.write_bytes(_picture((4000, 3000), "RGBA", "PNG"))
+    out = subprocess.run([sys.executable, "-c", PHOTO_CHILD, str(path)], capture_output=True, text=True,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}, check=True, timeout=120)
+    before, peak, _, outcome = out.stdout.strip().split("\t", 3)
+    assert outcome == "read"
+    assert (int(peak) - int(before)) / 1024 < 120  # MB; 48 MB of decoded RGBA and little more

@@ -4,13 +4,12 @@ import pytest
 
 from nnviz.data.mnist import load_bundled
 from nnviz.engine.model import MLP
-from nnviz.engine.training import Dataset, EpochStats, TrainConfig, Trainer
+from nnviz.engine.training import Dataset, EpochStats
 from nnviz.lab.templates import (
     confident_mistakes,
     confusion_matrix,
     effective_templates,
     first_layer_images,
-    health,
     output_templates,
 )
 from nnviz.plots.digits import GREYS
@@ -96,38 +95,6 @@ def test_confident_mistakes_are_wrong_and_sorted_by_confidence():
     np.testing.assert_array_equal(m.predicted, [1, 0])
     np.testing.assert_allclose(m.confidence, [0.8, 0.7])
     assert len(confident_mistakes(probs[[0, 3]], y[[0, 3]]).index) == 0
-
-
-# ----- health: a network that cannot learn any more --------------------------------------------------
-def train(sizes, activation, output, loss, init, lr, batch, epochs=1):
-    data = small_digits()
-    rng = np.random.default_rng(0)
-    model = MLP.create(sizes, activation, output, loss, init, rng)
-    trainer = Trainer(model, data, TrainConfig("sgd", lr, batch), rng)
-    initial = trainer.measure(0, 0, 0, True).train_loss
-    with np.errstate(all="ignore"):
-        for stats in trainer.epochs(epochs):
-            pass
-        return health(model, data.x_test, stats.test_acc, stats.train_loss, initial, 10)
-
-
-@pytest.mark.parametrize("sizes,activation,output,loss,init", [
-    ((784, 30, 10), "sigmoid", "sigmoid", "quadratic", "normal"),  # network.py at eta 100
-    ((784, 100, 10), "relu", "softmax", "cross_entropy", "he"),
-])
-def test_learning_rate_100_is_diagnosed_as_failed(sizes, activation, output, loss, init):
-    h = train(sizes, activation, output, loss, init, lr=100.0, batch=10)
-    assert h.failed and h.at_chance and h.reasons
-
-
-def test_a_learning_network_is_healthy():
-    h = train((784, 30, 10), "sigmoid", "sigmoid", "quadratic", "normal", lr=3.0, batch=10)
-    assert not h.failed and not h.at_chance
-
-
-def test_a_slow_network_is_at_chance_but_not_failed():
-    h = train((784, 30, 10), "sigmoid", "sigmoid", "quadratic", "normal", lr=0.0003, batch=10)
-    assert h.at_chance and not h.failed
 
 
 # ----- figures --------------------------------------------------------------------------------------

@@ -99,3 +99,25 @@ def test_streamlit_is_told_not_to_collect_garbage_after_every_run():
     from pathlib import Path
     config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_streamlit_never_refers_the_browser_to_a_cached_message():
+    """With references, a burst of clicks made the browser drop a message the server then referred
+    to ("Cached ForwardMsg MISS") and the session died for good (tests/browser/test_click_storm.py)."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    size = config["global"]["minCachedMessageSize"]
+    assert size >= 1e15  # larger than any message: none is cacheable, so none is sent as a reference
+    from streamlit import config as st_config
+    from streamlit.runtime.forward_msg_cache import populate_hash_if_needed
+    st_config.set_option("global.minCachedMessageSize", size)
+    try:
+        msg = ForwardMsg()
+        msg.delta.new_element.markdown.body = "x" * 200_000  # a large element, cached before
+        populate_hash_if_needed(msg)
+        assert msg.hash and not msg.metadata.cacheable
+    finally:
+        st_config.set_option("global.minCachedMessageSize", 10e3)
