@@ -26,7 +26,7 @@ present = page_header("Draw a digit", "White ink on the black square, with the m
 trained = digit_model()
 whose = "Your model from the MNIST page" if has_own_model() else "Model"
 st.caption(f":material/memory: {whose}: {plain(trained.description)}; "
-           f"{trained.test_acc:.1%} right on the 2,000 held-out digits.")
+           f"{trained.test_acc:.1%} right on the 1,000 public held-out digits.")
 s = draw.state()
 
 

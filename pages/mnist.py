@@ -1,6 +1,7 @@
 """MNIST (/mnist): train a digit classifier and watch its weight pictures change every epoch."""
 import streamlit as st
 
+from nnviz.ui import classroom as class_ui
 from nnviz.ui import mnist as ui
 from nnviz.ui import mnist_views as views
 from nnviz.ui.layout import page_header, present_mode
@@ -59,5 +60,6 @@ def live() -> None:
 
 live()
 
+class_ui.mnist_submit_button()  # only while this session is in a class whose round 1 is open
 views.samples(run, present)
 views.model_file(run)

@@ -25,12 +25,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(log: IO[str], timeout: float = 60) -> tuple[subprocess.Popen, str]:
+def start_streamlit(log: IO[str], timeout: float = 60, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app with its output going to `log`; return the process and its url once healthy.
-    RuntimeError (with the log) if it exits or is not healthy within `timeout` seconds."""
+    RuntimeError (with the log) if it exits or is not healthy within `timeout` seconds. The class
+    database is a fresh SQLite file beside the log unless extra_env names one (never the user's own)."""
     port = free_port()
     # Unbuffered: the browser tests read the log while the server runs (tests/browser/conftest.py).
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1",
+           "NNVIZ_DATABASE_URL": f"sqlite:///{Path(log.name).resolve().parent}/class-{port}.db", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",

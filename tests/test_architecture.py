@@ -1,9 +1,10 @@
 """The layers of nnviz, read from the imports (ast), so that a wrong import fails here by name.
 
     pages/ and app.py   -> anything
-    nnviz/ui            -> plots, lab, data, engine, streamlit        (the only nnviz layer with streamlit)
+    nnviz/ui            -> plots, classroom, lab, data, engine, streamlit (the only layer with streamlit)
     nnviz/plots         -> lab, data, engine, plotly                  (pure figure builders, no streamlit)
-    nnviz/cli           -> lab, data, engine                          (no streamlit, no plotly)
+    nnviz/cli           -> classroom, lab, data, engine               (no streamlit, no plotly)
+    nnviz/classroom     -> lab, data, engine, sqlalchemy, alembic     (the class challenge's store and rating)
     nnviz/lab           -> data, engine                               (what the pages compute, no UI)
     nnviz/data          -> engine
     nnviz/engine        -> nothing of nnviz outside itself
@@ -17,14 +18,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("engine", "data", "lab", "cli", "plots", "ui")
+LAYERS = ("engine", "data", "lab", "classroom", "cli", "plots", "ui")
 MAY_IMPORT = {
     "engine": {"engine"},
     "data": {"engine", "data"},
     "lab": {"engine", "data", "lab"},
-    "cli": {"engine", "data", "lab", "cli"},
+    "classroom": {"engine", "data", "lab", "classroom"},
+    "cli": {"engine", "data", "lab", "classroom", "cli"},
     "plots": {"engine", "data", "lab", "plots"},
-    "ui": {"engine", "data", "lab", "plots", "ui"},
+    "ui": {"engine", "data", "lab", "classroom", "plots", "ui"},
 }
 UI_LIBRARIES = {"streamlit", "streamlit_drawable_canvas"}
 FIGURE_LIBRARIES = {"plotly"}
@@ -128,7 +130,7 @@ def test_the_checker_names_the_file_and_the_import(tmp_path):
 def test_importing_everything_below_ui_loads_no_streamlit_or_plotly():
     """What the imports say holds at run time too: the engine, data, lab and cli load no UI."""
     modules = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
-                     for layer in ("engine", "data", "lab", "cli") for p in (ROOT / "nnviz" / layer).glob("*.py")
+                     for layer in ("engine", "data", "lab", "classroom", "cli") for p in (ROOT / "nnviz" / layer).glob("*.py")
                      if p.stem != "__init__")
     assert "nnviz.engine.model" in modules and "nnviz.cli.main" in modules
     code = ("import sys, importlib\n"

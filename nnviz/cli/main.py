@@ -20,6 +20,7 @@ COMMANDS = {
     "bench": ("nnviz.cli.bench", "measure training speed (nnviz vs PyTorch vs a per-example loop)"),
     "attack": ("nnviz.cli.attack", "fool the digit model with adversarial examples"),
     "backprop": ("nnviz.cli.backprop", "one example through a tiny network: every z, a, delta and gradient"),
+    "class": ("nnviz.cli.classroom", "a class challenge: create a class, submit a model, read the board"),
 }
 
 

@@ -64,6 +64,41 @@ def load_bundled() -> Dataset:
     return Dataset(*parts, n_classes=10, name="mnist-10k")
 
 
+
+# ----- the held-out digits in two halves ----------------------------------------------------
+# The class challenge (nnviz/classroom) rates networks on digits no page ever shows, so that
+# nobody can train on or tune against them: the 2,000 held-out digits split into a public half
+# (what the pages test on and show) and a private half (only the class evaluation reads it).
+HALVES_SEED = 1
+
+
+@lru_cache(maxsize=1)
+def held_out_halves() -> tuple[np.ndarray, np.ndarray]:
+    """Indices into load_bundled().x_test: (public (1000,), private (1000,)), stratified by digit."""
+    public, private = stratified_split(load_bundled().y_test, 0.5, HALVES_SEED)
+    public, private = np.sort(public), np.sort(private)
+    public.flags.writeable = private.flags.writeable = False
+    return public, private
+
+
+@lru_cache(maxsize=1)
+def public_digits() -> Dataset:
+    """The bundled digits as every page uses them: 8,000 to train on, the public 1,000 to test on."""
+    full = load_bundled()
+    public, _ = held_out_halves()
+    x_test, y_test = full.x_test[public], full.y_test[public]
+    x_test.flags.writeable = y_test.flags.writeable = False
+    return Dataset(full.x_train, full.y_train, x_test, y_test, n_classes=10, name="mnist-10k")
+
+
+def private_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The private half: x (1000, 784) float32, y (1000,) int64 (read-only). Only for the class's rating."""
+    full = load_bundled()
+    _, private = held_out_halves()
+    x, y = full.x_test[private], full.y_test[private]
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
 # ----- full MNIST (opt-in download) ------------------------------------------------------
 # The mirror torchvision uses; the SHA-256 and sizes of the four .gz files are the well-known ones
 # (the same files as on yann.lecun.com). name -> (sha256, size in bytes).

@@ -8,7 +8,7 @@ A digit model takes the 784 pixels of a 28x28 digit and gives 10 outputs, softma
 """
 from __future__ import annotations
 
-from nnviz.data.mnist import load_bundled
+from nnviz.data.mnist import public_digits
 from nnviz.engine.model import MLP
 from nnviz.engine.model_files import ModelFileError, check_outputs, load_model
 
@@ -32,7 +32,7 @@ def digit_model_problem(model: MLP) -> str | None:
         return (f"it has {model.n_params:,} parameters; the limit is {MAX_DIGIT_PARAMS:,}, so that an epoch "
                 f"on the bundled digits takes a second or two ([784, 500, 500, 10] has 648,010)")
     try:
-        check_outputs(model, load_bundled().x_test[:PROBE_DIGITS])
+        check_outputs(model, public_digits().x_test[:PROBE_DIGITS])
     except ModelFileError:
         return "its outputs on the held-out digits overflow to infinity or NaN (the weights are far too large)"
     return None

@@ -169,7 +169,7 @@ def why_tab(trained: TrainedModel, data: Dataset, present: bool) -> None:
 def robustness_tab(trained: TrainedModel, data: Dataset, present: bool) -> None:
     """Accuracy against eps for FGSM, PGD and noise; adversarial training and the curves after it."""
     model = trained.model
-    with st.spinner("Attacking all 2,000 held-out digits at 13 sizes of eps..."):
+    with st.spinner("Attacking all 1,000 public held-out digits at 13 sizes of eps..."):
         before = ui.curve_for(model, data.x_test, data.y_test)
     robust = ui.robust_model(model)
     c_fig, c_def = st.columns([3, 1], gap="medium")
@@ -210,6 +210,6 @@ def robustness_tab(trained: TrainedModel, data: Dataset, present: bool) -> None:
         st.plotly_chart(robustness_figure(curves, titles, present=present, height=360,
                                           mark_eps=robust[1] if robust else None), config=NO_BAR)
     at = int(np.searchsorted(before.eps, 0.1))
-    st.caption(f"Accuracy on the 2,000 held-out digits; PGD ({ui.PGD_STEPS} steps, random start) on the first "
+    st.caption(f"Accuracy on the 1,000 public held-out digits; PGD ({ui.PGD_STEPS} steps, random start) on the first "
                f"{ui.PGD_LIMIT} only, to stay fast. At eps 0.1: FGSM {before.acc['fgsm'][at]:.0%}, "
                f"PGD {before.acc['pgd'][at]:.0%}, random noise {before.acc['noise'][at]:.0%}.")

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nnviz.ui import class_session
+
 _PRESENT_KEY = "nnviz_present"  # the truth; a non-widget key, so it survives page switches
 _TOGGLE_KEY = "nnviz_present_toggle"  # the widget's key: Streamlit drops it on a page switch
 _COLLAPSED_KEY = "nnviz_present_collapsed"  # the sidebar was collapsed for this projector stint
@@ -111,6 +113,7 @@ def page_header(title: str, caption: str | None = None) -> bool:
     ensure_app_navigation()
     present = present_toggle()
     _sync_url(present)
+    class_session.sync_url()  # a student's place survives page switches and reloads
     st.html(_COMPACT_CSS)
     if present:
         if not st.session_state.get(_COLLAPSED_KEY):

@@ -4,8 +4,9 @@ pieces (one lock per session, the click on a plane), "a neuron is a function" an
 gradient descent"; backprop and the landscape live in learn_backprop.py and learn_landscape.py.
 
 Session keys (plain keys, they survive a page switch): learn_section; learn_neuron_point (x1, x2);
-learn_gd_start (w1, w2), learn_gd_steps (int), learn_gd_playing (bool); learn_lock (a Lock:
-the descent's fragment and its buttons' callbacks both change the step count).
+learn_gd_start (w1, w2), learn_gd_steps (int), learn_gd_playing (bool). The session's one lock
+(nnviz.ui.owner) guards them: the descent's fragment and its buttons' callbacks both change the
+step count, and the landscape section trains the Playground's run.
 Widget keys start with learn_w_.
 """
 from __future__ import annotations
@@ -20,25 +21,23 @@ from nnviz.lab.backprop import neuron
 from nnviz.lab.descent import MAX_STEPS, MODELS, OPTIMIZER_LABELS, NeuronOnMoons, descend, make
 from nnviz.plots.learn import PICK, descent_spec, neuron_spec
 from nnviz.plots.learn_tex import neuron_tex
+from nnviz.ui import owner
 
 SECTIONS = {"neuron": "A neuron is a function", "descent": "The cost and gradient descent",
             "backprop": "Backpropagation, step by step", "landscape": "The loss landscape"}
 SECTION, W = "learn_section", "learn_w_"
-POINT, START, STEPS, PLAYING, LOCK = ("learn_neuron_point", "learn_gd_start", "learn_gd_steps",
-                                      "learn_gd_playing", "learn_lock")
+POINT, START, STEPS, PLAYING = ("learn_neuron_point", "learn_gd_start", "learn_gd_steps",
+                                "learn_gd_playing")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 LR_CHOICES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0, 2.2, 2.4, 3.0, 5.0, 10.0)
 ADAM_CHOICES = (0.01, 0.03, 0.1, 0.3, 1.0)
 FRAME_SECONDS = 0.3
-_LOCK_GUARD = threading.Lock()
 
 
-def session_lock() -> threading.Lock:
-    """This session's lock: whoever changes the descent's steps holds it (one owner at a time)."""
-    with _LOCK_GUARD:
-        if LOCK not in st.session_state:
-            st.session_state[LOCK] = threading.Lock()
-        return st.session_state[LOCK]
+def session_lock() -> threading.RLock:
+    """This session's one lock (nnviz.ui.owner): whoever changes the descent's steps, or trains the
+    Playground's run from the landscape section, holds it, the same lock as the Playground's."""
+    return owner.session_lock()
 
 
 def seeded(key: str, value) -> str:

@@ -80,10 +80,10 @@ def _reroll() -> None:
 
 
 def _train() -> None:
-    run = st.session_state.get(pg.RUN)
-    if run is None:
-        return
-    with session_lock():
+    with session_lock():  # the Playground's lock too: its live frame may be training this run
+        run = st.session_state.get(pg.RUN)
+        if run is None:
+            return
         try:
             run.step(50)
         except TrainingDiverged:

@@ -66,7 +66,7 @@ def settings(s: ui.Settings, present: bool) -> None:
         full_ready = ui.full_digits() is not None
         d1, d2 = st.columns([1, 1.4])
         d1.radio("Train on", ui.DATA, key=ui.widget_key("data"), format_func=L,
-                 help="The bundled digits need no network: 8,000 to train on, 2,000 to test on. The full "
+                 help="The bundled digits need no network: 8,000 to train on, 1,000 to test on (the other 1,000 are kept private for the class challenge). The full "
                       "MNIST is 60,000 + 10,000 (an 11.6 MB download, once per server).")
         with d2:
             if full_ready:

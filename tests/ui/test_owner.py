@@ -15,7 +15,7 @@ from nnviz.lab.playground import PlaygroundState
 from nnviz.ui import mnist as mnist_ui
 from nnviz.ui import owner
 from nnviz.ui import playground as pg
-from nnviz.ui import session
+from nnviz.ui import learn, learn_landscape, session
 
 
 class OneSession:
@@ -28,7 +28,7 @@ class OneSession:
 @pytest.fixture
 def one_session(monkeypatch):
     fake = OneSession()
-    for module in (pg, mnist_ui, session, owner):
+    for module in (pg, mnist_ui, session, owner, learn, learn_landscape):
         monkeypatch.setattr(module, "st", fake)
     return fake
 
@@ -79,6 +79,18 @@ def test_playground_steps_from_several_threads_train_one_model_one_epoch_each(on
     run = one_session.session_state[pg.RUN]
     assert run.epoch == 12 and len(run.history) == 13  # no epoch lost, none counted twice
     assert run.snapshots.epochs[-1] == 12
+
+
+def test_learn_trains_the_playground_run_under_the_same_lock_as_the_playground(one_session):
+    """/learn's "Train 50 epochs" and the Playground's Step train one run: one owner at a time (it
+    failed with WRITEBACKIFCOPY when /learn held a lock of its own)."""
+    state = PlaygroundState(n_points=400, batch_size=1, hidden=(16, 16), test_ratio=0.5)
+    pg.ensure_run(state)
+    assert learn.session_lock() is owner.session_lock()
+    errors = run_at_once([[learn_landscape._train], [pg._step] * 5, [pg._step] * 5])
+    assert errors == []
+    run = one_session.session_state[pg.RUN]
+    assert run.epoch == 60 and len(run.history) == 61
 
 
 def test_playground_random_clicks_and_reruns_at_once_leave_a_consistent_run(one_session):
