@@ -14,7 +14,7 @@ PAGES = [
     st.Page("pages/mnist.py", title="MNIST", icon=":material/grid_on:", url_path="mnist"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
     st.Page("pages/break.py", title="Break", icon=":material/broken_image:", url_path="break"),
-    st.Page("pages/classroom.py", title="Class challenge", icon=":material/leaderboard:", url_path="class"),
+    st.Page("pages/class.py", title="Class challenge", icon=":material/leaderboard:", url_path="class"),
 ]
 
 st.navigation(PAGES).run()

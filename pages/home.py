@@ -19,7 +19,7 @@ PAGES = [
      "Draw a digit with the mouse and see the network's guess, how sure it is, and why."),
     ("pages/break.py", "Break", ":material/broken_image:", "break.png",
      "Change a digit by a few invisible pixels and make the network you trained say something else."),
-    ("pages/classroom.py", "Class challenge", ":material/leaderboard:", "class.png",
+    ("pages/class.py", "Class challenge", ":material/leaderboard:", "class.png",
      "The whole hall submits its networks to one live board, then attacks everybody else's."),
 ]
 

@@ -18,8 +18,9 @@ digits and no more of an adversarially trained one's).
 
 A digit is broken as soon as any step of any run fools it, and leaves the attack there (early
 exit): an undefended network costs little, a robust one pays for every step of its survivors.
-Measured on one BLAS thread (python -m nnviz.cli.bench_rating): about 0.4 s for the default
-[784, 100, 10], 1.4 s adversarially trained, 1 s for [784, 300, 10]. rate() does not change the
+Measured on one BLAS thread on a quiet machine: about 0.4 s for the default
+[784, 100, 10] (python -m nnviz.cli.bench_class), 1.4 s adversarially trained, 1 s for
+[784, 300, 10]. rate() does not change the
 BLAS thread count (the server and the worker cap it at one).
 """
 from __future__ import annotations

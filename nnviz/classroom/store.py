@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import hashlib
 import secrets
@@ -442,6 +443,8 @@ class ClassStore:
         """Join a class under a name unique in it (case-insensitively). A client with 10 unknown
         codes in the last minute is refused every join for a while, right codes included."""
         name = clean_text(name, MAX_NAME_CHARS, "name")
+        if name_key(name).startswith("reference"):
+            raise ClassError("Names starting with 'Reference' are kept for the teacher's networks: pick another.")
         client = str(client)[:200]
         now = time.time()
         with self._read() as conn:
@@ -572,19 +575,22 @@ class ClassStore:
 
     def claim_next(self, worker: str, stale_after: float = 300) -> Claim | None:
         """Take the oldest waiting submission (queued, or claimed more than stale_after seconds ago
-        by a worker that has not finished); None when there is none. A compare-and-set on
-        (status, attempts): of several workers that saw the same row, exactly one gets it."""
+        by a worker that has not finished); None when there is none.
+
+        The update is a compare-and-set on (status, attempts), so of several workers that saw the
+        same row exactly one gets it. Looking happens inside the write transaction: SQLite's
+        BEGIN IMMEDIATE queues the claimers, and on PostgreSQL FOR UPDATE SKIP LOCKED lets each
+        one pass over a row another is taking, so a lost race is rare on both."""
         s = submissions.c
         while True:
             now = time.time()
-            with self._read() as conn:
+            with self._write() as conn:
                 seen = conn.execute(sa.select(s.id, s.status, s.attempts).where(s.removed.is_(False), sa.or_(
                     s.status == "queued", sa.and_(s.status == "rating", s.claimed_at <= now - stale_after)))
-                    .order_by(s.id).limit(1)).first()
-            if seen is None:
-                return None
-            same = (s.id == seen.id, s.status == seen.status, s.attempts == seen.attempts)
-            with self._write() as conn:
+                    .order_by(s.id).limit(1).with_for_update(skip_locked=True)).first()
+                if seen is None:
+                    return None
+                same = (s.id == seen.id, s.status == seen.status, s.attempts == seen.attempts)
                 if seen.status == "rating" and seen.attempts >= MAX_ATTEMPTS:
                     conn.execute(submissions.update().where(*same).values(
                         status="failed", rated_at=now,
@@ -742,9 +748,9 @@ class ClassStore:
             shape, _, dtype = read_header(f, max_header_size=10_000)
         except Exception:  # noqa: BLE001 - any parse error means: not an .npy array
             raise ClassError("The file is not a NumPy .npy array (save one with np.save).") from None
-        if dtype.hasobject or dtype.kind not in "biuf" or len(shape) != 2:
+        if dtype.hasobject or dtype.kind not in "iuf" or len(shape) != 2:
             raise ClassError(f"The file holds a {dtype} array of shape {shape}; it must be a 2-D array of numbers.")
-        if int(np.prod(shape)) * dtype.itemsize != len(data) - f.tell():
+        if math.prod(shape) * dtype.itemsize != len(data) - f.tell():
             raise ClassError("The file is damaged: its size does not match the array it declares.")
         try:
             return np.load(io.BytesIO(bytes(data)), allow_pickle=False)
@@ -770,7 +776,7 @@ class ClassStore:
         if attacked:  # attacked, then replaced or removed: still in the matrix
             for r in conn.execute(sa.select(s.id, s.label, students.c.name).where(s.id.in_(attacked))
                                   .join_from(submissions, students, s.student_id == students.c.id, isouter=True)):
-                board[r.id] = r.name or r.label
+                board[r.id] = f"{r.name or r.label} (off the board)"
         owners = dict(conn.execute(sa.select(s.id, s.student_id).where(s.id.in_(list(board)))).all()) if board else {}
         names = dict(conn.execute(sa.select(students.c.id, students.c.name)
                                   .where(students.c.id.in_({a for a, _ in best}))).all()) if best else {}

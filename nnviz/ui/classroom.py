@@ -276,6 +276,14 @@ def board_view(code: str, present: bool, live: bool = True, show_join: bool = Fa
             st.markdown(f"On average, an attack of eps {info.eps:g} takes **{gap:.0%}** off a network's "
                         f"accuracy: {np.mean([e.clean_acc for e in students]):.0%} clean, "
                         f"{np.mean([e.robust_acc for e in students]):.0%} under attack.")
+        if info.break_open and len(matrix.attackers):
+            # Round 2's picture first: on a 720-pixel projector it is what the hall looks at.
+            st.plotly_chart(attack_matrix_figure(matrix.attackers, matrix.networks, matrix.fooled,
+                                                 matrix.n_digits, present,
+                                                 height=min(520, 200 + 45 * len(matrix.attackers))),
+                            key="class_matrix", config={"displayModeBar": False})
+        elif info.break_open:
+            st.caption("Round 2: no attack submitted yet.")
         table, chart = st.columns([1.15, 1], gap="medium")
         with table:
             st.table(board_frame(entries, limit=12 if present else 25), border="horizontal")
@@ -284,23 +292,17 @@ def board_view(code: str, present: bool, live: bool = True, show_join: bool = Fa
                                           [e.robust_acc for e in entries], [e.reference for e in entries],
                                           info.eps, present, height=360 if present else 380),
                             key="class_scatter", config={"displayModeBar": False})
-        if info.break_open or matrix.fooled.sum() > 0:
-            if len(matrix.attackers):
-                st.plotly_chart(attack_matrix_figure(matrix.attackers, matrix.networks, matrix.fooled,
-                                                     matrix.n_digits, present),
-                                key="class_matrix", config={"displayModeBar": False})
-            else:
-                st.caption("Round 2: no attack submitted yet.")
 
     board()
 
 
-def board_frame(entries, limit: int) -> pd.DataFrame:
-    """The board as a table for st.table (which reads Markdown: names through plain())."""
+def board_frame(entries, limit: int):
+    """The board as a table for st.table (which reads Markdown: names through plain()), without
+    pandas' index column (Rank is a column of its own)."""
     rows = [{"Rank": e.rank, "Name": plain(e.name) + (" (reference)" if e.reference else ""),
              "Clean": f"{e.clean_acc:.1%}", "Robust": f"{e.robust_acc:.1%}", "Submitted": e.submissions}
             for e in entries[:limit]]
-    return pd.DataFrame(rows).set_index("Rank")
+    return pd.DataFrame(rows).style.hide(axis="index")
 
 
 # ----- a student ----------------------------------------------------------------------------------
@@ -404,7 +406,7 @@ def my_submissions(store: ClassStore, token: str) -> None:
         st.table(pd.DataFrame([{
             "No.": r.id, "Network": plain(r.sizes), "Status": _status(r),
             "Clean": "" if r.clean_acc is None else f"{r.clean_acc:.1%}",
-            "Robust": "" if r.robust_acc is None else f"{r.robust_acc:.1%}"} for r in rows]).set_index("No."),
+            "Robust": "" if r.robust_acc is None else f"{r.robust_acc:.1%}"} for r in rows]).style.hide(axis="index"),
             border="horizontal")
         if waiting and not any(r.status in ("queued", "rating") for r in rows):
             st.rerun()  # all rated: a full rerun stops the timer and redraws the board
@@ -502,7 +504,7 @@ def mnist_submit_button() -> None:
         st.button("Submit to class", icon=":material/send:", key="mnist_class_submit", type="primary",
                   on_click=submit_session_model, args=(store, cs.student_token()),
                   help=f"Send this network to class {info.code} (it is rated in the background).")
-        st.page_link("pages/classroom.py", label="Class board", icon=":material/leaderboard:")
+        st.page_link("pages/class.py", label="Class board", icon=":material/leaderboard:")
     _flash("class_submit_result")
 
 

@@ -45,7 +45,7 @@ def open_page(page: str, query: dict | None = None) -> AppTest:
 
 
 def open_class(query: dict | None = None) -> AppTest:
-    return open_page("classroom", query)
+    return open_page("class", query)
 
 
 def button(at, label):

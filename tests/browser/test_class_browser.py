@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from conftest import no_exception
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -36,7 +37,8 @@ class Watched:
         context = self.browser.new_context(base_url=self.base_url, **context_args)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and self.console.append(f"{who}: {m.text}"))
+        page.on("console", lambda m: m.type == "error" and self.console.append(
+            f"{who}: {m.text} ({m.location.get('url', '')})"))
         page.on("pageerror", lambda e: self.page_errors.append(f"{who}: {e}"))
         return page
 
@@ -45,12 +47,24 @@ class Watched:
             c.close()
 
 
+def page_not_found_shown(page: Page) -> bool:
+    """Whether Streamlit's "Page not found" dialog came up. It did when the page file's name
+    (pages/classroom.py) differed from its url path (/class): before app.py's st.navigation has
+    run, a fresh server looks the URL up among the files in pages/."""
+    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
+    try:
+        dialog.wait_for(timeout=1500)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
 def join(page: Page, code: str, name: str) -> str:
     """Open the join link, check the code is filled in, join as `name`; the student's token."""
     page.goto(f"class?join={code}")
-    code_box = page.get_by_label("Class code")
+    code_box = page.get_by_role("textbox", name="Class code")
     expect(code_box).to_have_value(code, timeout=30_000)
-    page.get_by_label("Your name on the board").fill(name)
+    page.get_by_role("textbox", name="Your name on the board").fill(name)
     page.get_by_role("button", name="Join").click()
     page.wait_for_url(re.compile(r"[?&]student="), timeout=30_000)
     expect(page.get_by_text("Round 1: submit a network")).to_be_visible(timeout=30_000)
@@ -71,6 +85,8 @@ def test_a_class_challenge_with_a_lecturer_three_students_and_a_projector(browse
         # 1. the lecturer starts a class and opens round 1
         lecturer = w.page("lecturer")
         lecturer.goto("class")
+        expect(lecturer.get_by_role("button", name="Start a class")).to_be_visible(timeout=30_000)
+        assert not page_not_found_shown(lecturer), 'the first /class request showed "Page not found"'
         lecturer.get_by_role("button", name="Start a class").click()
         lecturer.wait_for_url(re.compile(r"[?&]code=\w{6}&key=|[?&]key=.*[?&]code="), timeout=30_000)
         code = query(lecturer)["code"]
@@ -118,7 +134,7 @@ def test_a_class_challenge_with_a_lecturer_three_students_and_a_projector(browse
         expect(lecturer.get_by_role("button", name="Close round 2")).to_be_visible(timeout=30_000)
         c.reload()
         expect(c.get_by_text("Round 2: break a classmate's network")).to_be_visible(timeout=30_000)
-        expect(c.get_by_label("Target")).to_be_visible()  # the first classmate is fine
+        expect(c.get_by_role("combobox", name=re.compile("Target"))).to_be_visible()  # the first classmate is fine
         c.get_by_role("button", name="Attack and submit").click()
         expect(c.get_by_text(re.compile(r"Fooled \d+ of 20 digits"))).to_be_visible(timeout=60_000)
         no_exception(c)

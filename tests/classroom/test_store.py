@@ -15,7 +15,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from nnviz.classroom import schema
-from nnviz.classroom.store import (MAX_CLASS_PARAMS, ClassError, ClassStore, NotAllowed, make_engine, migrate)
+from nnviz.classroom.store import (MAX_CLASS_PARAMS, AttackResult, ClassError, ClassStore, NotAllowed, make_engine,
+                                   migrate)
 from nnviz.engine.model import MLP
 from nnviz.engine.model_files import model_to_bytes
 
@@ -214,7 +215,7 @@ def test_names_are_stored_verbatim_unique_case_insensitively_and_bounded(store):
     for same in ("zoë", " ZOË ", "<SCRIPT>X</SCRIPT>"):
         with pytest.raises(ClassError, match="is taken"):
             store.join(new.code, same)
-    for bad in ("", "   ", "a" * 25, "tab\there", "bell\x07", "rtl\u202eevil"):
+    for bad in ("", "   ", "a" * 25, "tab\there", "bell\x07", "rtl\u202eevil", "Reference: default model"):
         with pytest.raises(ClassError):
             store.join(new.code, bad)
     start = time.perf_counter()
@@ -290,6 +291,8 @@ def test_wrong_codes_are_rate_limited_per_client(store):
 # -- concurrency and the queue ----------------------------------------------------------------
 
 def test_twenty_students_submit_at_once(store, db_url, capsys):
+    from nnviz.lab.digit_model import load_digit_model
+    load_digit_model(model_bytes())  # warm the cached probe digits: time the store, not a cold start
     new, joined = open_class(store, 20)
     barrier = threading.Barrier(20)
 
@@ -426,3 +429,109 @@ def test_results_csv_defuses_formulas(store):
     assert sorted(r["name"] for r in rows) == sorted(["'=cmd()", "'+1", "'-2", "'@SUM(A1)", "plain, with comma"])
     assert all(r["rank"] == "1" and r["robust_acc"] == "0.5000" for r in rows)
     assert "\n=cmd()" not in text and ",=cmd()" not in text
+
+
+# -- round 2: the break round -----------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def trained_bytes() -> bytes:
+    """A real digit network (one epoch of the default model, ~90% right): attacks fool it."""
+    from nnviz.lab.pretrained import train_default_model
+    return model_to_bytes(train_default_model(epochs=1).model)
+
+
+def break_class(store, reveal=True):
+    """Class with students a, b (trained network), c, all rated; break round open."""
+    new, (a, b, c) = open_class(store, 3, submit_limit=2, eps=0.1)
+    ids = [store.submit_model(a.token, model_bytes()), store.submit_model(b.token, trained_bytes()),
+           store.submit_model(c.token, model_bytes(seed=3))]
+    rate_all(store, {})
+    store.update_class(new.code, new.teacher_key, submit_open=False, break_open=True, revealed=reveal)
+    return new, (a, b, c), ids
+
+
+def test_target_models_only_in_an_open_revealed_break_round(store):
+    new, (a, b, c), (sa_, sb, sc) = break_class(store, reveal=False)
+    with pytest.raises(ClassError, match="not revealed"):
+        store.target_model(a.token, sb)
+    store.update_class(new.code, new.teacher_key, revealed=True)
+    assert store.target_model(a.token, sb) == trained_bytes()
+    other, (z,) = open_class(store, 1)
+    sz = store.submit_model(z.token, model_bytes())
+    with pytest.raises(NotAllowed):
+        store.target_model(a.token, sz)  # another class's network
+    with pytest.raises(ClassError, match="break round is not open"):
+        store.target_model(z.token, sz)  # its own class has no break round
+    store.remove_submission(new.code, new.teacher_key, sc)
+    with pytest.raises(ClassError, match="not on the board"):
+        store.target_model(a.token, sc)
+    store.update_class(new.code, new.teacher_key, break_open=False)
+    with pytest.raises(ClassError, match="break round is not open"):
+        store.target_model(a.token, sb)
+    x, _ = store.challenge(new.code)
+    with pytest.raises(ClassError, match="break round is not open"):
+        store.submit_attack(a.token, sb, x)
+
+
+def test_bad_attacks_are_refused_and_nothing_is_stored(store):
+    new, (a, b, c), (sa_, sb, sc) = break_class(store)
+    x, y = store.challenge(new.code)
+    assert x.shape == (20, 784) and x.dtype == np.float32 and y.shape == (20,) and y.dtype == np.int64
+    far = np.clip(x + 0.2, 0, 1)
+    nan = x.copy()
+    nan[3, 100] = np.nan
+    for x_adv, message in ((far, "more than the allowed eps"), (nan, "not finite"), (x[:10], "shape"),
+                           (np.array([["a"] * 784] * 20), "numbers")):
+        with pytest.raises(ClassError, match=message):
+            store.submit_attack(a.token, sb, x_adv)
+    with pytest.raises(ClassError, match="That is your own network"):
+        store.submit_attack(b.token, sb, x)
+    with pytest.raises(NotAllowed):
+        store.submit_attack("forged", sb, x)
+    assert count(store, schema.attacks) == 0
+
+
+def test_attacks_score_and_fill_the_matrix(store):
+    from nnviz.classroom.evaluate import attack_challenge, count_fooled
+    from nnviz.engine.model_files import load_model
+    new, (a, b, c), (sa_, sb, sc) = break_class(store)
+    x, y = store.challenge(new.code)
+    model_b = load_model(store.target_model(a.token, sb))
+    x_adv = attack_challenge(model_b, x, y, 0.1)
+    expected = count_fooled(model_b, x_adv, x, y)
+    assert expected >= 5  # the attack works on a trained network
+
+    assert store.submit_attack(a.token, sb, x) == AttackResult(0, 20, "student 1")  # unchanged: fools none
+    assert store.submit_attack(a.token, sb, x_adv).fooled == expected
+    with pytest.raises(ClassError, match="all 2 attacks"):
+        store.submit_attack(a.token, sc, x)
+    result = store.submit_attack(c.token, sb, x_adv)
+    assert (result.fooled, result.n_digits, result.target_name) == (expected, 20, "student 1")
+    model_a = load_model(store.target_model(c.token, sa_))
+    fooled_a = store.submit_attack(c.token, sa_, x_adv).fooled
+    assert fooled_a == count_fooled(model_a, x_adv, x, y)
+    assert count(store, schema.attacks) == 4
+    with store.engine.connect() as conn:
+        images = conn.execute(sa.select(schema.attacks.c.images).where(
+            schema.attacks.c.attacker_id == store.student(c.token).id).order_by(schema.attacks.c.id)).scalars().first()
+    stored = np.load(io.BytesIO(images), allow_pickle=False)
+    assert stored.dtype == np.float32 and np.array_equal(stored, x_adv)
+
+    m = store.attack_matrix(new.code)
+    assert m.n_digits == 20 and m.fooled.dtype.kind == "i"
+    assert sorted(m.attackers) == ["student 0", "student 2"] and sorted(m.networks) == ["student 0", "student 1", "student 2"]
+    cell = {(att, net): int(m.fooled[i, j]) for i, att in enumerate(m.attackers) for j, net in enumerate(m.networks)}
+    assert cell[("student 0", "student 1")] == expected  # the best of a's two attacks on b
+    assert cell[("student 2", "student 1")] == expected and cell[("student 2", "student 0")] == fooled_a
+    assert cell[("student 0", "student 2")] == 0
+    totals = m.fooled.sum(axis=1)
+    assert list(totals) == sorted(totals, reverse=True)
+    survived = {net: sum(20 - cell[(att, net)] for att in m.attackers if att != net) for net in m.networks}
+    assert [survived[n] for n in m.networks] == sorted(survived.values(), reverse=True)
+
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(store.results_csv(new.code, new.teacher_key)))}
+    assert int(rows["student 2"]["fooled_by_them"]) == expected + fooled_a
+    assert int(rows["student 1"]["digits_survived"]) == survived["student 1"]
+    store.remove_submission(new.code, new.teacher_key, sb)  # attacked, then taken off: still in the matrix
+    m = store.attack_matrix(new.code)
+    assert "student 1 (off the board)" in m.networks and int(m.fooled.sum()) == 2 * expected + fooled_a
