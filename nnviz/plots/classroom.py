@@ -70,6 +70,6 @@ def attack_matrix_figure(attackers: Sequence[str], networks: Sequence[str], fool
         hovertemplate="%{y} fooled %{z:.0f} of " + str(n_digits) + " digits on %{x}<extra></extra>"))
     fig.update_layout(**base_layout(
         present, height=height, title=f"Who fooled whom: challenge digits fooled (of {n_digits})",
-        xaxis=dict(title="network (its owner)", side="bottom", type="category"),
-        yaxis=dict(title="attacker", autorange="reversed", type="category")))
+        xaxis=dict(title="network (its owner)", side="bottom", type="category", tickfont=dict(size=size)),
+        yaxis=dict(title="attacker", autorange="reversed", type="category", tickfont=dict(size=size))))
     return fig
