@@ -165,6 +165,7 @@ class Matrix:
     networks: list[str]
     fooled: np.ndarray  # (A, N) int: each attacker's best number of fooled digits per network
     n_digits: int
+    attacked: np.ndarray | None = None  # (A, N) bool: the attacker submitted against that network
 
 
 def default_url() -> str:
@@ -782,15 +783,17 @@ class ClassStore:
                                   .where(students.c.id.in_({a for a, _ in best}))).all()) if best else {}
         a_ids, n_ids = list(names), list(board)
         fooled = np.zeros((len(a_ids), len(n_ids)), dtype=np.int64)  # (A, N)
+        tried = np.zeros(fooled.shape, dtype=bool)
         for (a, t), (f, _) in best.items():
             fooled[a_ids.index(a), n_ids.index(t)] = f
+            tried[a_ids.index(a), n_ids.index(t)] = True
         n_digits = max((n for _, n in best.values()), default=0)
         not_own = np.array([[owners.get(t) != a for t in n_ids] for a in a_ids], dtype=bool).reshape(fooled.shape)
         survived = ((n_digits - fooled) * not_own).sum(axis=0)  # (N,)
         a_order = sorted(range(len(a_ids)), key=lambda i: (-fooled[i].sum(), names[a_ids[i]]))
         n_order = sorted(range(len(n_ids)), key=lambda j: (-survived[j], board[n_ids[j]]))
         matrix = Matrix([names[a_ids[i]] for i in a_order], [board[n_ids[j]] for j in n_order],
-                        fooled[np.ix_(a_order, n_order)], n_digits)
+                        fooled[np.ix_(a_order, n_order)], n_digits, tried[np.ix_(a_order, n_order)])
         return (matrix, {a: int(fooled[i].sum()) for i, a in enumerate(a_ids)},
                 {t: int(survived[j]) for j, t in enumerate(n_ids)})
 

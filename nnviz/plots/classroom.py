@@ -58,15 +58,20 @@ def board_scatter(names: Sequence[str], clean: Sequence[float], robust: Sequence
 
 
 def attack_matrix_figure(attackers: Sequence[str], networks: Sequence[str], fooled: np.ndarray,
-                         n_digits: int, present: bool = False, height: int = 420) -> go.Figure:
-    """The break round as a heatmap: fooled[i, j] challenge digits attacker i fooled on network j."""
+                         n_digits: int, present: bool = False, height: int = 420,
+                         attacked: np.ndarray | None = None) -> go.Figure:
+    """The break round as a heatmap: fooled[i, j] challenge digits attacker i fooled on network j.
+    Pairs not attacked (attacked[i, j] False) stay empty, apart from "attacked, none fooled"."""
     fooled = np.asarray(fooled, float).reshape(len(attackers), len(networks))
+    if attacked is not None:
+        fooled = np.where(np.asarray(attacked, bool).reshape(fooled.shape), fooled, np.nan)
     size = 18 if present else 12
     fig = go.Figure(go.Heatmap(
         z=fooled, x=[plot_text(n) for n in networks], y=[plot_text(a) for a in attackers],
         zmin=0, zmax=max(n_digits, 1), colorscale="Reds", xgap=2, ygap=2,
-        text=fooled.astype(int).astype(str), texttemplate="%{text}", textfont=dict(size=size),
+        text=np.where(np.isnan(fooled), "", np.nan_to_num(fooled).astype(int).astype(str)), texttemplate="%{text}", textfont=dict(size=size),
         colorbar=dict(title=dict(text="fooled"), thickness=14),
+        hoverongaps=False,
         hovertemplate="%{y} fooled %{z:.0f} of " + str(n_digits) + " digits on %{x}<extra></extra>"))
     fig.update_layout(**base_layout(
         present, height=height, title=f"Who fooled whom: challenge digits fooled (of {n_digits})",

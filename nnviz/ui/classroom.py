@@ -280,7 +280,8 @@ def board_view(code: str, present: bool, live: bool = True, show_join: bool = Fa
             # Round 2's picture first: on a 720-pixel projector it is what the hall looks at.
             st.plotly_chart(attack_matrix_figure(matrix.attackers, matrix.networks, matrix.fooled,
                                                  matrix.n_digits, present,
-                                                 height=min(520, 200 + 45 * len(matrix.attackers))),
+                                                 height=min(520, 200 + 45 * len(matrix.attackers)),
+                                                 attacked=matrix.attacked),
                             key="class_matrix", config={"displayModeBar": False})
         elif info.break_open:
             st.caption("Round 2: no attack submitted yet.")

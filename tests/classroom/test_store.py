@@ -524,6 +524,8 @@ def test_attacks_score_and_fill_the_matrix(store):
     assert cell[("student 0", "student 1")] == expected  # the best of a's two attacks on b
     assert cell[("student 2", "student 1")] == expected and cell[("student 2", "student 0")] == fooled_a
     assert cell[("student 0", "student 2")] == 0
+    tried = {(att, net) for i, att in enumerate(m.attackers) for j, net in enumerate(m.networks) if m.attacked[i, j]}
+    assert tried == {("student 0", "student 1"), ("student 2", "student 1"), ("student 2", "student 0")}
     totals = m.fooled.sum(axis=1)
     assert list(totals) == sorted(totals, reverse=True)
     survived = {net: sum(20 - cell[(att, net)] for att in m.attackers if att != net) for net in m.networks}

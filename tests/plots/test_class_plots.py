@@ -27,3 +27,9 @@ def test_matrix_shows_each_count_on_its_cell():
     heat = fig.data[0]
     assert np.array_equal(np.asarray(heat.z), fooled) and list(heat.text.ravel()) == ["3", "0", "20", "7"]
     assert list(heat.x) == ["Cy", "&lt;i&gt;Di&lt;/i&gt;"] and heat.zmax == 20
+
+
+def test_a_pair_never_attacked_is_empty_not_zero():
+    fig = attack_matrix_figure(["Ann"], ["Bo", "Cy"], np.array([[0, 5]]), 20, attacked=np.array([[False, True]]))
+    heat = fig.data[0]
+    assert np.isnan(np.asarray(heat.z, float)[0, 0]) and list(heat.text.ravel()) == ["", "5"]
