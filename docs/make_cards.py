@@ -14,7 +14,8 @@ DOCS = Path(__file__).resolve().parent
 # left, top, right, bottom in a 1280x720 screenshot: right of the sidebar, below the title,
 # each 16:9, so the cards line up on the home page.
 BOXES = {"learn": (380, 258, 1200, 720), "playground": (400, 280, 1183, 720), "mnist": (380, 260, 1200, 720),
-         "draw": (690, 240, 1200, 527), "break": (600, 280, 1200, 618)}
+         "draw": (690, 240, 1200, 527), "break": (600, 280, 1200, 618),
+         "class": (30, 290, 795, 720)}
 WIDTH = 600
 
 for name, box in BOXES.items():
