@@ -21,6 +21,7 @@ COMMANDS = {
     "attack": ("nnviz.cli.attack", "fool the digit model with adversarial examples"),
     "backprop": ("nnviz.cli.backprop", "one example through a tiny network: every z, a, delta and gradient"),
     "class": ("nnviz.cli.classroom", "a class challenge: create a class, submit a model, read the board"),
+    "serve": ("nnviz.cli.serve", "serve a hall: several Streamlit workers behind HAProxy, sticky by cookie"),
 }
 
 
