@@ -7,7 +7,7 @@ from nnviz.ui import mnist_views as views
 from nnviz.ui.layout import page_header, present_mode
 from nnviz.ui.owner import live_frame, owner
 
-TICK_S = 0.6  # live redraw interval while training (nnviz.ui.pacing: longer when the server is busy)
+TICK_S = 0.2  # live redraw interval while training (nnviz.ui.pacing: longer when the server is busy)
 
 CAPTION = ("Every output neuron weighs the 784 pixels: red weights count for its digit, blue against, white "
            "not at all. Press Train and watch the pictures form.")

@@ -1,10 +1,12 @@
-"""Frames a second on the Playground in a real browser, and what each frame costs the browser
-(a benchmark, not a test).
+"""Frames a second on the Playground (or MNIST) in a real browser, and what each frame costs the
+browser (a benchmark, not a test).
 
     .venv/bin/python tests/playground_fps.py [--seconds 20] [--present] [--query 'dataset=spiral&hidden=8,8,8,8,8,8'] [--profile]
+    .venv/bin/python tests/playground_fps.py --page mnist --seconds 4   # (tests/mnist_page_epoch.py: the full set)
 
 Starts `streamlit run app.py` on a free loopback port, opens /playground in Debian's Chromium
-(1280x720, or 1920x1080 with --present), presses Play and for `--seconds`:
+(1280x720, or 1920x1080 with --present), presses Play (on /mnist: the preset network.py, 30
+epochs, and Train) and for `--seconds`:
 
 * frames/s: live frames that drew their charts, counted off the page's WebSocket (Streamlit's own
   ForwardMsg protobufs, as tests/load_sessions.py does);
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load_sessions import cpu_of, descendants  # noqa: E402 (tests/, the script's own folder)
 from serving import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop  # noqa: E402
 
+PAGES = {"playground": ("Play", "Pause"), "mnist": ("Train", "Pause")}
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
 
@@ -40,6 +43,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--present", action="store_true", help="projector mode at 1920x1080")
     ap.add_argument("--query", default="", help="Playground settings, as in its URL")
+    ap.add_argument("--page", choices=sorted(PAGES), default="playground")
     ap.add_argument("--profile", action="store_true", help="also list the JavaScript functions with the most self time")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -47,6 +51,7 @@ def main() -> int:
     proc, url = start_streamlit(log)
     query = "&".join(q for q in (args.query, "present=1" if args.present else "") if q)
     frames = [0]
+    finishes: dict[str, int] = {}
     counting = [False]
     deltas = [0]
 
@@ -59,7 +64,12 @@ def main() -> int:
             deltas[0] = 0
         elif kind == "delta":
             deltas[0] += 1
-        elif kind == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY \
+        if kind == "script_finished":
+            name = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+            finishes[name] = finishes.get(name, 0) + 1
+        # A frame that drew its charts. A run that drew everything and then found the next tick
+        # queued ends "early for rerun" all the same; one cut short by a click draws (almost) nothing.
+        if kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY \
                 and deltas[0] >= 3:
             frames[0] += 1
 
@@ -69,14 +79,21 @@ def main() -> int:
             size = {"width": 1920, "height": 1080} if args.present else {"width": 1280, "height": 720}
             page = browser.new_page(viewport=size)
             page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
-            page.goto(f"{url}/playground" + (f"?{query}" if query else ""), timeout=120_000)
+            start, stop_label = PAGES[args.page]
+            page.goto(f"{url}/{args.page}" + (f"?{query}" if query else ""), timeout=120_000)
             page.wait_for_selector(READY, state="attached", timeout=120_000)
             page.wait_for_timeout(1500)
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
-            page.get_by_role("button", name="Play", exact=True).click()
-            page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=60_000)
-            page.wait_for_timeout(2000)  # past the first frames (charts created, not updated)
+            if args.page == "mnist":  # Nielsen's network.py: 30 epochs per Train, enough to measure
+                page.get_by_role("button", name="network.py", exact=True).click()
+                page.wait_for_timeout(1500)
+            page.get_by_role("button", name=start, exact=True).click()
+            if args.page == "mnist":  # Pause is always there, enabled while training
+                page.wait_for_selector('.st-key-mnist_pause button:not([disabled])', timeout=60_000)
+            else:
+                page.get_by_role("button", name=stop_label, exact=True).wait_for(timeout=60_000)
+            page.wait_for_timeout(2000 if args.page == "playground" else 1000)  # past the first frames (charts created)
 
             def metrics():
                 return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
@@ -92,8 +109,10 @@ def main() -> int:
             counting[0] = False
             m1, c1, s1, t1 = metrics(), cpu_of(chromium), cpu_of([proc.pid]), time.perf_counter()
             profile = cdp.send("Profiler.stop")["profile"] if args.profile else None
-            page.get_by_role("button", name="Pause", exact=True).click()
-            page.wait_for_timeout(500)
+            try:
+                page.get_by_role("button", name=stop_label, exact=True).first.click(timeout=5000)
+            except Exception:  # noqa: BLE001 - training may have finished already
+                pass
             browser.close()
     finally:
         stop(proc)
@@ -101,8 +120,9 @@ def main() -> int:
     r = {"frames_per_s": frames[0] / (t1 - t0), "frames": frames[0], "seconds": t1 - t0,
          "browser_cpu_ms_per_frame": 1000 * (c1 - c0) / n, "server_cpu_ms_per_frame": 1000 * (s1 - s0) / n,
          **{f"{k}_ms_per_frame": 1000 * (m1[k] - m0[k]) / n for k in METRICS}}
-    print(f"/playground{'?' + query if query else ''} at {size['width']}x{size['height']}: "
-          f"{r['frames_per_s']:.2f} frames/s ({frames[0]} in {t1 - t0:.0f} s)")
+    print(f"/{args.page}{'?' + query if query else ''} at {size['width']}x{size['height']}: "
+          f"{r['frames_per_s']:.2f} frames/s ({frames[0]} in {t1 - t0:.0f} s); script runs: "
+          + ", ".join(f"{k.lower()} {v}" for k, v in sorted(finishes.items())))
     print(f"  browser main thread per frame: {r['TaskDuration_ms_per_frame']:.0f} ms (script "
           f"{r['ScriptDuration_ms_per_frame']:.0f}, layout {r['LayoutDuration_ms_per_frame']:.0f}, style "
           f"{r['RecalcStyleDuration_ms_per_frame']:.0f}); all Chromium processes {r['browser_cpu_ms_per_frame']:.0f} ms CPU; "

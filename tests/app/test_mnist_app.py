@@ -232,3 +232,11 @@ def test_a_successful_full_download_switches_the_data(at, monkeypatch):
         assert run.data is big and run.data_name == "full"  # an untrained network moves to the new data
     finally:
         ui._full_holder().clear()  # shared by the server's sessions: leave no stand-in behind
+
+
+def test_the_weight_pictures_are_sent_as_png_not_recoded_as_jpeg(at):
+    """The pictures are encoded once, losslessly: st.image("auto") would re-encode the bytes as a
+    JPEG, which smears the thin red/blue weights."""
+    at.button(key="mnist_train").click().run()
+    urls = [img.url for element in at.get("image") for img in element.proto.imgs]
+    assert len(urls) == 2 and all(u.endswith(".png") for u in urls), urls
