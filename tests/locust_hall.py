@@ -16,6 +16,8 @@ bytes delivered). Frames are also counted per student in `STUDENTS`, for frames/
 """
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import sys
 import time
@@ -86,6 +88,10 @@ class Student(User):
 
     @task
     def learn(self) -> None:
+        self.visit()
+
+    def visit(self) -> None:
+        """Open the page, press start and take frames until the load ends; a failure reloads the page."""
         s = self.session
         try:
             self._report(f"open {self.path}", s.open)
@@ -121,4 +127,47 @@ class MnistStudent(Student):
     path, start_label, stop_label = "/mnist", "Train", "Pause"
 
 
-USERS = {"playground": PlaygroundStudent, "mnist": MnistStudent}
+class ClassStudent(Student):
+    """Trains a network on /mnist (one Train), joins the class whose code is in NNVIZ_LOAD_CLASS_CODE
+    on /class, submits that network and waits, as the page does, until it is rated: `click Submit`
+    times the submission, `rated /class` the wait from submission to the rating on screen."""
+    path, start_label, stop_label = "/mnist", "Train", "Pause"
+    names = itertools.count(1)
+
+    def visit(self) -> None:
+        s = self.session
+        try:
+            self._report(f"open {self.path}", s.open)
+            self.stats.cookie = s.http.cookies.get("NNVIZ_WORKER")
+            self._report("click Train", lambda: s.click("Train"))
+            while s.fragments:  # until this Train's epochs are done
+                sent = time.monotonic()
+                run = self._report("frame /mnist", s.tick)
+                if run.kind == "fragment" and run.deltas >= MIN_FRAME_DELTAS:
+                    self.stats.frame_times.append(time.monotonic())
+                gevent.sleep(max(0.0, next(iter(s.fragments.values()), 0) - (time.monotonic() - sent)))
+            code = os.environ["NNVIZ_LOAD_CLASS_CODE"]
+            self._report("open /class", lambda: s.switch_page("/class", f"join={code}"))
+            name = f"sim-{os.getpid()}-{next(self.names)}"
+            self._report("click Join", lambda: s.submit_form("Join", {"Your name on the board": name}))
+            board = set(s.fragments)  # the live board's timer
+            t0 = time.perf_counter()
+            self._report("click Submit", lambda: s.click("Submit this session's model"))
+            waiting = set(s.fragments) - board  # the timer of "your submissions", while one is not rated
+            due = {fid: time.monotonic() + interval for fid, interval in s.fragments.items()}
+            while waiting & set(s.fragments):  # every timer of the page ticks, as in the browser
+                fid = min(due, key=due.get)
+                gevent.sleep(max(0.0, due[fid] - time.monotonic()))
+                self._report("frame /class", lambda: s.tick(fid))
+                due = {f: due.get(f, time.monotonic()) for f in s.fragments}
+                if fid in due:
+                    due[fid] = time.monotonic() + s.fragments[fid]
+            waited = time.perf_counter() - t0
+            self.environment.events.request.fire(request_type="st", name="rated /class", response_time=1000 * waited,
+                                                 response_length=0, exception=None, context={})
+        except StreamlitError:
+            s.drop()
+        gevent.sleep(10**6)  # one submission a student; the run ends with the load's time
+
+
+USERS = {"playground": PlaygroundStudent, "mnist": MnistStudent, "class": ClassStudent}

@@ -66,6 +66,8 @@ class StreamlitSession:
         self.session_id = ""
         self.page_script_hash = ""
         self.buttons: dict[str, str] = {}  # label -> widget id, as last drawn
+        self.text_inputs: dict[str, str] = {}  # label -> widget id, as last drawn
+        self.pages: dict[str, str] = {}  # url path ("class") -> page script hash, from st.navigation
         self.fragments: dict[str, float] = {}  # live fragment id -> the browser timer's interval (s)
         self.media_seen: set[bytes] = set()
         self.media_failures: list[str] = []
@@ -124,6 +126,22 @@ class StreamlitSession:
         state = WidgetState(id=wid, trigger_value=True)
         return self._request(widgets=[state])
 
+    def switch_page(self, path: str, query: str = "") -> Run:
+        """Go to another page of the app in this session (what st.page_link or the sidebar does)."""
+        name = path.strip("/")
+        if name not in self.pages:
+            raise StreamlitError(f"no page {path!r} in the navigation (pages: {sorted(self.pages)})")
+        self.path, self.query, self.page_script_hash = "/" + name, query, self.pages[name]
+        return self._request()
+
+    def submit_form(self, button: str, texts: dict[str, str]) -> Run:
+        """Fill the text inputs labelled in `texts` and press the form's submit button `button`."""
+        missing = [label for label in [*texts, button] if label not in {**self.text_inputs, **self.buttons}]
+        if missing:
+            raise StreamlitError(f"no {missing} on {self.path}")
+        states = [WidgetState(id=self.text_inputs[label], string_value=value) for label, value in texts.items()]
+        return self._request(widgets=[*states, WidgetState(id=self.buttons[button], trigger_value=True)])
+
     def tick(self, fragment_id: str | None = None) -> Run:
         """One tick of the browser's timer for a live fragment: the next frame."""
         fid = fragment_id or next(iter(self.fragments), None)
@@ -155,7 +173,7 @@ class StreamlitSession:
         run = Run()
         deadline = t0 + self.timeout
         if not fragment:
-            self.buttons = {}
+            self.buttons, self.text_inputs = {}, {}
         while True:
             if time.perf_counter() > deadline:
                 raise StreamlitError(f"no answer within {self.timeout:.0f} s on {self.path}")
@@ -182,6 +200,7 @@ class StreamlitSession:
                 self._read_delta(fm, payload, run)
             elif kind == "navigation":  # with st.navigation, the page that ran (new_session names the main script)
                 self.page_script_hash = fm.navigation.page_script_hash or self.page_script_hash
+                self.pages = {p.url_pathname: p.page_script_hash for p in fm.navigation.app_pages}
             elif kind == "auto_rerun":
                 self.fragments[fm.auto_rerun.fragment_id] = fm.auto_rerun.interval
             elif kind == "stop_auto_rerun":
@@ -206,6 +225,8 @@ class StreamlitSession:
         which = el.WhichOneof("type")
         if which == "button":
             self.buttons[el.button.label] = el.button.id
+        elif which == "text_input":
+            self.text_inputs[el.text_input.label] = el.text_input.id
         elif which == "metric":
             run.metrics[el.metric.label] = el.metric.body
         elif which == "exception":
