@@ -77,17 +77,21 @@ class ThreadChoice:
     For a batch of SMALL_BATCH or more, with more than one BLAS thread allowed: ROUNDS rounds of
     BLOCK batches on one thread, then BLOCK on the threads in force (limit None); the first batch of
     each block is not counted (OpenBLAS's idle workers still spin from the block before). Then the
-    limit with the lower median time per batch. limit() is what to use for the next batch, and
-    record(seconds) reports how long that batch took.
+    limit with the lower median time per batch, where all threads must win by MARGIN: a near tie
+    keeps one thread (the other core stays free, no workers spinning), so that two threads allowed
+    is never slower than one beyond the noise of the measurement. limit() is what to use for the
+    next batch, and record(seconds) reports how long that batch took.
     """
 
     BLOCK, ROUNDS = 6, 3
+    MARGIN = 0.95  # all threads are chosen only with a median at least 5% below one thread's
 
-    def __init__(self, batch_size: int):
+    def __init__(self, batch_size: int, available: int | None = None):
+        """available: the BLAS threads in force (default: as set now)."""
         self.times: dict[int | None, list[float]] = {1: [], None: []}
         self.plan: list[int | None] = []
         self.chosen: int | None = training_threads(batch_size)
-        if self.chosen is None and (blas_threads() or 1) > 1:
+        if self.chosen is None and (available or blas_threads() or 1) > 1:
             self.plan = ([1] * self.BLOCK + [None] * self.BLOCK) * self.ROUNDS
             self._first = True
 
@@ -107,7 +111,10 @@ class ThreadChoice:
         self._first = bool(self.plan) and self.plan[0] != n
         if not self.plan:
             medians = {k: sorted(v)[len(v) // 2] for k, v in self.times.items() if v}
-            self.chosen = min(medians, key=medians.get) if medians else None
+            if len(medians) < 2:
+                self.chosen = next(iter(medians), None)
+            else:
+                self.chosen = None if medians[None] < self.MARGIN * medians[1] else 1
 
 
 class BlasLimit:
