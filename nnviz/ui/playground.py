@@ -1,6 +1,8 @@
 """The Playground's Streamlit side: settings widgets <-> PlaygroundState <-> URL, the run kept in
 the session, the Play/Pause/Step/Reset bar, and the live view (a fragment that reruns on a
-timer while playing, so only the charts redraw, never the whole page).
+timer while playing, so only the views redraw, never the whole page). The views are canvases
+(nnviz.ui.playground_canvas) updated in place; the widgets under the plane (view toggles, picker)
+belong to the full run, so a frame does not re-send them.
 
 Session keys (plain keys, not widget keys, so they survive a page switch):
     pg_state    PlaygroundState, the truth for every setting
@@ -10,14 +12,17 @@ Session keys (plain keys, not widget keys, so they survive a page switch):
     pg_view     (layer, index) of the neuron shown large, or None for the decision boundary
     pg_rewind_end  the epoch the rewind slider last ended at
     pg_learning_shown  which 'not learning' message the page shows (nnviz.lab.learning)
+    pg_timer_seconds  the live view's timer interval in use (fast alone, slower on a busy server)
+    pg_view_clicked  a click in the diagram changed pg_view (the next run redraws the whole page)
 Widget keys start with pg_w_ and are re-seeded from pg_state whenever Streamlit has dropped them.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from nnviz.engine.training import TrainingDiverged
 from nnviz.lab.playground import (
@@ -49,22 +54,28 @@ from nnviz.lab.playground import (
     to_query,
 )
 from nnviz.plots.playground import (
-    boundary_spec,
-    curve_spec,
-    network_spec,
-    neuron_spec,
+    boundary_plane,
+    curves_data,
+    headline,
+    network_data,
+    neuron_plane,
     node_name,
     population_spec,
 )
+from nnviz.ui import pacing
+from nnviz.ui import playground_canvas as canvas
 from nnviz.ui.owner import live_frame, owned, owner
 from nnviz.ui.text import plain
 
 STATE, RUN, CUSTOM_DATA, PLAYING, VIEW = "pg_state", "pg_run", "pg_custom", "pg_playing", "pg_view"
+TIMER = "pg_timer_seconds"  # the live view's timer interval in use (nnviz.ui.pacing.timer_seconds)
+CLICKED = "pg_view_clicked"  # a click in the diagram changed the view: the picker must follow
 REWIND_END = "pg_rewind_end"  # the epoch the rewind slider last ended at: its value holds while this does
 _UPLOAD_MSG = "pg_upload_msg"
 LEARNING_SHOWN = "pg_learning_shown"  # the kind of 'not learning' message on the page (_learning_kind)
 W = "pg_w_"
-FRAME_SECONDS = 0.2  # while playing: at most 5 frames a second, fewer when busy (nnviz.ui.pacing)
+FRAME_SECONDS = 0.1  # while playing: at most 10 frames a second, fewer when busy (nnviz.ui.pacing)
+BUSY_FRAME_SECONDS = 0.2  # the timer's interval while more than pacing.BUSY_SESSIONS sessions play
 RESOLUTION = 100  # grid points per side for the pictures over the plane
 
 LOSS_LABELS = {"cross_entropy": "Cross-entropy (softmax)", "quadratic": "Quadratic (sigmoid), as in the seed"}
@@ -353,40 +364,80 @@ def run_messages(run: PlaygroundRun) -> None:
 
 # ----- the live view ---------------------------------------------------------------------------
 
-# The plane's box takes the window's height left under the Learn-by bar and the controls (within
-# limits), and the chart fills it (each element down to the chart must have a definite height for
-# "stretch" to follow).
+# The plane's box (the headline and the plane) takes the window's height left under the Learn-by bar
+# and the controls (within limits), and the plane fills it (each element down to the component
+# must have a definite height for "stretch" to follow).
 PLANE_CSS = """<style>
-[data-testid="stLayoutWrapper"]:has(> .st-key-pg_plane_box) { height: clamp(300px, calc(100vh - 450px), 760px); }
+[data-testid="stLayoutWrapper"]:has(> .st-key-pg_plane_box) { height: clamp(352px, calc(100vh - 398px), 812px); }
 .st-key-pg_plane_box, .st-key-pg_plane_box [data-testid="stElementContainer"],
-.st-key-pg_plane_box [data-testid="stFullScreenFrame"], .st-key-pg_plane_box [data-testid="stFullScreenFrame"] > div
+.st-key-pg_plane_box [data-testid="stElementContainer"] > div, .st-key-pg_plane_box [data-testid="stBidiComponentIsolated"]
   { height: 100%; min-height: 0; }
 </style>"""
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Where a live frame draws: the epoch counter's slot, the left column (network, curves, the
+    population), the plane's box and the rewind slider's slot. All are made by the full run,
+    outside the fragment, around the widgets that need not be re-sent with every frame (the view
+    toggles and the picker): a frame re-sends the counter, the two views and an empty slot."""
+
+    metric: object
+    left: object = None
+    plane: object = None
+    rewind: object = None
 
 
 def live_view(slot, present: bool) -> None:
     """The charts, redrawn by a fragment: frame after frame while playing, else on demand."""
     st.html(PLANE_CSS)
-    interval = FRAME_SECONDS if st.session_state.get(PLAYING) else None  # the browser's timer paces
-    st.fragment(_live_body, run_every=interval)(slot, present)
+    interval = None
+    if st.session_state.get(PLAYING):  # the browser's timer paces, as fast as the server's load allows
+        interval = st.session_state[TIMER] = pacing.timer_seconds(FRAME_SECONDS, BUSY_FRAME_SECONDS,
+                                                                  st.session_state.get(TIMER))
+    run, state = st.session_state[RUN], st.session_state[STATE]
+    if isinstance(run, RaceRun):  # the race lays out its own frame
+        st.fragment(_live_body, run_every=interval)(Boxes(slot), present)
+        return
+    left, right = st.columns([1.3, 1], gap="medium")
+    plane = right.container(key="pg_plane_box")
+    with right:
+        _view_toggles(state)
+        rewind = st.empty()
+        sizes = run.model.sizes
+        _view_picker(sizes, [FEATURE_LABELS[f] for f in state.features], _class_labels(run))
+    st.fragment(_live_body, run_every=interval)(Boxes(slot, left, plane, rewind), present)
 
 
-def _live_body(slot, present: bool) -> None:
+def _live_body(boxes: Boxes, present: bool) -> None:
+    if st.session_state.pop(CLICKED, False) and _fragment_run():
+        st.rerun()  # a neuron was clicked: the whole page, so the picker (outside the fragment) shows it
     if st.session_state.get(PLAYING):
-        with live_frame("pg_frame_started", FRAME_SECONDS):
-            _live_frame(slot, present)
+        timer = st.session_state.get(TIMER, FRAME_SECONDS)
+        if _fragment_run() and pacing.timer_seconds(FRAME_SECONDS, BUSY_FRAME_SECONDS, timer) != timer:
+            st.rerun()  # the server got busier (or quieter): the whole page restarts the timer
+        with live_frame("pg_frame_started", timer):
+            _live_frame(boxes, present)
     else:
         with owner():
-            _live_frame(slot, present)
+            _live_frame(boxes, present)
+
+
+def _fragment_run() -> bool:
+    """Whether this script run reruns fragments only (a frame, a click in a view)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 @owned
 def _select_neuron() -> None:
     """Click on a neuron in the diagram: show it large; a double click goes back to the output."""
-    event = st.session_state.get(W + "network") or {}
-    points = [p for p in ((event.get("selection") or {}).get("neuron") or []) if "layer" in p and "index" in p]
-    st.session_state[VIEW] = (int(points[0]["layer"]), int(points[0]["index"])) if points else None
-    st.session_state[W + "view"] = _view_label(st.session_state[VIEW])
+    chosen = canvas.selected(W + "network")
+    if chosen is False:
+        return
+    st.session_state[VIEW] = chosen
+    st.session_state[W + "view"] = _view_label(chosen)
+    st.session_state[CLICKED] = True
 
 
 def _view_label(view) -> str:
@@ -401,7 +452,7 @@ def _chart(where, spec: dict, **kwargs):
     return where.vega_lite_chart(spec, **kwargs)
 
 
-def _live_frame(slot, present: bool) -> None:
+def _live_frame(boxes: Boxes, present: bool) -> None:
     run: PlaygroundRun = st.session_state[RUN]
     state: PlaygroundState = st.session_state[STATE]
     playing = bool(st.session_state.get(PLAYING))
@@ -417,11 +468,11 @@ def _live_frame(slot, present: bool) -> None:
             st.rerun()  # the whole page shows (or takes away) the message above the live view
     if isinstance(run, RaceRun):
         from nnviz.ui.race import race_frame  # imported here: nnviz.ui.race builds on this module
-        race_frame(run, state, slot, present)
+        race_frame(run, state, boxes.metric, present)
         return
 
-    # Compute first, then draw each element once, in page order. (An st.empty() made here would
-    # blank its line at the start of every frame until the new content arrives: a flicker.)
+    # Compute first, then draw each element once, into the boxes the full run made. (An st.empty()
+    # made here would blank its line at the start of every frame until the new content arrives.)
     state = _toggled(state)
     rewind = not playing and run.epoch > 0 and not state.hidden_control("rewind")
     shown = rewound_epoch(run.epoch, run.snapshots.nearest) if rewind else None
@@ -429,7 +480,7 @@ def _live_frame(slot, present: bool) -> None:
     epoch = run.epoch if shown is None else shown
     history = run.history
     stats = history[-1] if shown is None else next((s for s in history if s.epoch == shown), history[-1])
-    slot.metric("Generation" if run.evolving else "Epoch",
+    boxes.metric.metric("Generation" if run.evolving else "Epoch",
                 f"{epoch:,}" if epoch == run.epoch else f"{epoch:,} / {run.epoch:,}")
 
     view = plane_view(model, state.features, RESOLUTION)
@@ -439,14 +490,10 @@ def _live_frame(slot, present: bool) -> None:
     selected = st.session_state.get(VIEW)
     if selected is not None and not (0 <= selected[0] < len(sizes) and 0 <= selected[1] < sizes[selected[0]]):
         selected = st.session_state[VIEW] = None
-    # Heights in px: in projector mode network and boundary both fit under the Learn-by bar and the
-    # controls at 720p.
-    tall = 340 if present else 380
-    size = 400 if present else 430  # the plane's chart, legend above the square included
     at = f" at epoch {epoch:,}" if shown is not None else ""
     if selected is None:
         title = "Output" + at
-        plane = boundary_spec(view.probs, run.points, state.show_test, state.discretize, class_labels, present, size)
+        plane = boundary_plane(view.probs, run.points, state.show_test, state.discretize, class_labels)
     else:
         layer, idx = selected
         title = node_name(layer, idx, len(sizes) - 1, feature_labels, class_labels) + at
@@ -456,25 +503,24 @@ def _live_frame(slot, present: bool) -> None:
             values, act = view.probs[..., idx], "sigmoid"
         else:
             values, act = view.hidden[layer - 1][..., idx], model.arch.activation
-        plane = neuron_spec(values, act, run.points, state.show_test, class_labels, present, size)
+        plane = neuron_plane(values, act, run.points, state.show_test, class_labels)
 
-    left, right = st.columns([1.3, 1], gap="medium")
-    with left:
-        _chart(st, network_spec(model, view, feature_labels, class_labels, selected, present, height=tall),
-               key=W + "network", on_select=_select_neuron, selection_mode="neuron", width="stretch")
-        curve_cols = st.container(key="pg_curves_box").columns(2, gap="small")  # keys: hooks for tests
-        for col, metric in zip(curve_cols, ("loss", "accuracy")):
-            _chart(col, curve_spec(history, metric, shown, present, height=240 if present else 210,
-                                   step="generation" if run.evolving else "epoch"), width="stretch")
+    with boxes.left:
+        canvas.network_and_curves(
+            network_data(model, view, feature_labels, class_labels, selected, present),
+            curves_data(history, shown, step="generation" if run.evolving else "epoch"), present,
+            # heights in px: in projector mode the network and the plane both fit at 720p
+            network_height=340 if present else 380, curves_height=240 if present else 210,
+            key=W + "network", on_select=_select_neuron)
         if run.evolving:
             population_row(run, shown, present)
-    with right:
-        st.markdown(_loss_line(title, stats))
-        _chart(st.container(key="pg_plane_box"), plane, width="stretch", height="stretch")
-        _view_toggles(state)
+    with boxes.plane:
+        canvas.plane(plane, present, key=W + "plane", headline=headline(title, stats))
+    with boxes.rewind:
         if rewind:
             rewind_slider(run.epoch)
-        _view_picker(sizes, feature_labels, class_labels)
+        else:
+            st.empty()  # the slot is written every run (Streamlit keeps its place for the fragment)
 
 
 def rewound_epoch(latest: int, nearest) -> int | None:
@@ -531,7 +577,7 @@ def _toggled(state: PlaygroundState) -> PlaygroundState:
 
 
 def _view_toggles(state: PlaygroundState) -> None:
-    """Test points and discretize: inside the fragment, so a flip redraws only the charts."""
+    """Test points and discretize (drawn by the full run; in a race, inside its fragment)."""
     cols = st.columns(2)
     if not state.hidden_control("show_test"):
         cols[0].toggle("Show test points", key=_seed("show_test", state.show_test))
@@ -570,14 +616,3 @@ def _class_labels(run: PlaygroundRun) -> list[str]:
     if run.state.dataset == CUSTOM and custom is not None and len(custom.labels) == run.points.n_classes:
         return [f"label {c}" for c in custom.labels]
     return [f"class {c}" for c in range(run.points.n_classes)]
-
-
-def _loss_line(title: str, stats) -> str:
-    """'**Output** · test loss 0.123 · training loss 0.101', TensorFlow Playground's headline."""
-    parts = [f"**{title}**"]
-    if stats.test_loss == stats.test_loss:  # NaN when there is no test set
-        parts.append(f"test loss **{stats.test_loss:.3f}**")
-    parts.append(f"training loss **{stats.train_loss:.3f}**")
-    acc = stats.test_acc if stats.test_acc == stats.test_acc else stats.train_acc
-    parts.append(f"accuracy **{acc:.0%}**")
-    return " \u00b7 ".join(parts)

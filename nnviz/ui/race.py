@@ -22,7 +22,8 @@ from nnviz.lab.playground import (
     plane_view,
     sanitize,
 )
-from nnviz.plots.playground import boundary_spec, race_curve_spec
+from nnviz.plots.playground import boundary_plane, race_curve_spec
+from nnviz.ui import playground_canvas as canvas
 from nnviz.ui.playground import (
     RESOLUTION,
     _chart,
@@ -42,8 +43,8 @@ RACE_CSS = """<style>
   { height: clamp(280px, calc(100vh - 440px), 560px); }
 .st-key-pg_race_left, .st-key-pg_race_right,
 .st-key-pg_race_left [data-testid="stElementContainer"], .st-key-pg_race_right [data-testid="stElementContainer"],
-.st-key-pg_race_left [data-testid="stFullScreenFrame"], .st-key-pg_race_right [data-testid="stFullScreenFrame"],
-.st-key-pg_race_left [data-testid="stFullScreenFrame"] > div, .st-key-pg_race_right [data-testid="stFullScreenFrame"] > div
+.st-key-pg_race_left [data-testid="stElementContainer"] > div, .st-key-pg_race_right [data-testid="stElementContainer"] > div,
+.st-key-pg_race_left [data-testid="stBidiComponentIsolated"], .st-key-pg_race_right [data-testid="stBidiComponentIsolated"]
   { height: 100%; min-height: 0; }
 </style>"""
 
@@ -122,9 +123,9 @@ def race_frame(race: RaceRun, state: PlaygroundState, slot, present: bool) -> No
         probs = plane_view(run.model_at(shown), state.features, RESOLUTION).probs
         with col:
             st.markdown(_headline(method, run, epoch, stats))
-            _chart(st.container(key=f"pg_race_{side}"),
-                   boundary_spec(probs, run.points, state.show_test, state.discretize, labels, present),
-                   width="stretch", height="stretch")
+            with st.container(key=f"pg_race_{side}"):
+                canvas.plane(boundary_plane(probs, run.points, state.show_test, state.discretize, labels), present,
+                             key=f"pg_w_race_{side}")
     names = {name: METHOD_LABELS[name] for name in race.runs}
     series = {name: run.history for name, run in race.runs.items()}
     with curve_col.container(key="pg_race_curves"):

@@ -1,5 +1,6 @@
 """The Playground page through Streamlit's AppTest (no browser): play, URL state, CSV upload,
 divergence, hidden controls. The fragment's timer never ticks here: each at.run() is one frame."""
+import json
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def assert_clean(at):
     assert not at.exception, at.exception
 
 
+def views(at) -> dict[str, dict]:
+    """The live views' data as the browser gets it (Components v2: nnviz.ui.playground_canvas),
+    by key: pg_w_network (network and curves), pg_w_plane (headline and plane)."""
+    return {e.proto.id.rsplit("-", 1)[-1]: json.loads(e.proto.json) for e in at.get("bidi_component")
+            if e.proto.component_name == "nnviz_playground"}
+
+
+def headline_text(at) -> str:
+    return "".join(t for t, _ in views(at)["pg_w_plane"]["headline"])
+
+
 def test_play_several_epochs_and_the_loss_falls():
     at = open_page()
     assert_clean(at)
@@ -40,7 +52,11 @@ def test_play_several_epochs_and_the_loss_falls():
     assert run.epoch >= 20
     assert run.history[-1].train_loss < 0.8 * run.history[0].train_loss
     assert at.metric[0].value == f"{run.epoch:,}"  # the epoch counter
-    assert any("training loss" in m.value for m in at.markdown)
+    assert "training loss" in headline_text(at)
+    v = views(at)
+    assert v["pg_w_network"]["curves"]["epochs"][-1] == run.epoch
+    assert v["pg_w_plane"]["plane"]["picture"]["pal"] == "boundary"
+    assert [m for m in at.markdown if "training loss" in m.value] == []  # no markdown copy per frame
     at.button(key="pg_w_pause").click().run()
     paused = run_of(at).epoch
     at.run()
@@ -50,6 +66,8 @@ def test_play_several_epochs_and_the_loss_falls():
     # Rewind: the slider shows an earlier epoch; the live model is untouched.
     at.slider(key="pg_w_rewind").set_value(3).run()
     assert at.metric[0].value == f"3 / {paused + 1:,}"
+    assert headline_text(at).startswith("Output at epoch 3 \u00b7")
+    assert views(at)["pg_w_network"]["curves"]["marker"] == 3
     assert run_of(at).epoch == paused + 1
     at.button(key="pg_w_reset").click().run()
     assert run_of(at).epoch == 0 and not at.session_state["pg_playing"]
@@ -73,8 +91,13 @@ def test_url_state_round_trip():
     assert run_of(at).model.arch.activation == "sigmoid"
     at.toggle(key="pg_w_discretize").set_value(True).run()
     assert at.session_state["pg_state"].discretize and "1" in str(at.query_params["discretize"])
+    plane = views(at)["pg_w_plane"]["plane"]
+    assert plane["show_test"] and len(plane["points"]["x"]) > plane["points"]["n_train"]
+    assert len(plane["palettes"]["boundary"]) == 8  # discretize: one tint per class (2 x 3 bytes)
     at.toggle(key="pg_w_show_test").set_value(False).run()
     assert not at.session_state["pg_state"].show_test and "show_test" not in at.query_params
+    plane = views(at)["pg_w_plane"]["plane"]
+    assert not plane["show_test"] and len(plane["points"]["x"]) == plane["points"]["n_train"]
 
 
 def test_zero_hidden_layers_is_logistic_regression():
@@ -176,7 +199,12 @@ def test_neuron_picked_large():
     at.selectbox(key="pg_w_view").set_value("1:0").run()
     assert_clean(at)
     assert at.session_state["pg_view"] == (1, 0)
-    assert any("Hidden layer 1, neuron 1" in m.value for m in at.markdown)
+    assert headline_text(at).startswith("Hidden layer 1, neuron 1 \u00b7")
+    v = views(at)
+    assert v["pg_w_plane"]["plane"]["picture"]["pal"] == "div"  # a neuron: blue < 0 < red
+    assert v["pg_w_network"]["network"]["selected"] == [1, 0]
+    at.selectbox(key="pg_w_view").set_value("Output").run()
+    assert at.session_state["pg_view"] is None and views(at)["pg_w_network"]["network"]["selected"] is None
 
 
 def test_the_run_and_settings_survive_a_page_switch():
@@ -225,7 +253,7 @@ def test_a_test_share_that_leaves_no_training_point_keeps_the_previous_run():
     at.slider(key="pg_w_test_ratio").set_value(0.9).run()
     assert_clean(at)
     assert any("leaves none of the 4 points for training" in e.value for e in at.error), [e.value for e in at.error]
-    assert run_of(at) is run and at.get("plotly_chart") + at.get("vega_lite_chart")  # the charts stay
+    assert run_of(at) is run and len(views(at)) == 2  # the views stay
     at.slider(key="pg_w_test_ratio").set_value(0.25).run()
     assert_clean(at)
     assert not at.error and run_of(at) is not run and len(run_of(at).points.y_train) == 3

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from test_playground_app import open_page
+from test_playground_app import open_page, views
 
 from nnviz.lab.playground import RaceRun
 
@@ -79,6 +79,10 @@ def test_a_race_from_a_link():
         at.run()
     clean(at)
     assert race.backprop.epoch == race.rival.epoch >= 5
+    planes = views(at)  # both boundaries, drawn by the Playground's canvas view
+    assert set(planes) == {"pg_w_race_left", "pg_w_race_right"}
+    assert all(v["plane"]["picture"]["pal"] == "boundary" and v["parts"] == ["plane"] for v in planes.values())
+    assert planes["pg_w_race_left"]["plane"]["picture"]["px"] != planes["pg_w_race_right"]["plane"]["picture"]["px"]
     heads = [m.value for m in at.markdown if "forward passes" in m.value]
     assert any(h.startswith("**Backprop**") for h in heads) and any("Evolution strategies" in h for h in heads)
     # both loss curves, against forward passes (log) and against seconds

@@ -7,13 +7,12 @@ import re
 import pytest
 from conftest import no_exception
 from playwright.sync_api import Page, expect
-from test_playground_browser import EPOCH_JS, epoch, rewind_value
+from test_playground_browser import DRAWN_JS, EPOCH_JS, VIEW, epoch, rewind_value
 
 pytestmark = pytest.mark.timeout(180)
 
-PICTURES_JS = """() => ['left', 'right'].map(side => {
-  const i = document.querySelector(`.st-key-pg_race_${side} svg image`);
-  return i ? (i.getAttribute('href') || '') : ''; })"""
+# Each boundary's canvas: [share of coloured pixels, fingerprint] (tests/browser/test_playground_browser.py).
+PICTURES_JS = f"""() => ['left', 'right'].map(side => ({DRAWN_JS})([`pg_w_race_${{side}}`, 'plane']))"""
 HEADLINES_JS = """() => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
   .map(m => m.innerText).filter(t => t.includes('forward passes'))"""
 
@@ -26,17 +25,16 @@ def test_a_race_in_projector_mode(page: Page, shots):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto("playground?learn=race&hidden=8,8&present=1")
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
-    page.wait_for_function(f"() => ({PICTURES_JS})().every(h => h.startsWith('data:image/png'))", timeout=30_000)
-    start = page.evaluate(f"() => (window.__start = ({PICTURES_JS})())")
+    page.wait_for_function(f"() => ({PICTURES_JS})().every(([shown]) => shown > 0.3)", timeout=30_000)
+    start = page.evaluate(f"() => (window.__start = ({PICTURES_JS})().map(([, f]) => f))")
     assert start[0] == start[1]  # the same network from the same weights draws the same boundary
     expect(page.get_by_role("radiogroup", name="Learn by").get_by_role("radio", name="Race")).to_be_checked()
 
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(f"() => parseInt(({EPOCH_JS})()) >= 15", timeout=60_000)
-    # both redraw, and differently (a frame may briefly hold no picture while a chart swaps data)
-    page.wait_for_function(f"""() => {{ const p = ({PICTURES_JS})();
-        return p.every(h => h.startsWith('data:image/png')) && p[0] !== window.__start[0]
-            && p[1] !== window.__start[1] && p[0] !== p[1]; }}""", timeout=20_000)
+    # both redraw, and differently
+    page.wait_for_function(f"""() => {{ const p = ({PICTURES_JS})().map(([, f]) => f);
+        return p[0] !== window.__start[0] && p[1] !== window.__start[1] && p[0] !== p[1]; }}""", timeout=20_000)
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
     page.wait_for_timeout(1500)
@@ -61,6 +59,7 @@ def test_a_race_in_projector_mode(page: Page, shots):
     page.wait_for_timeout(1500)
     page.mouse.move(5, 5)
     page.screenshot(path=shots / "playground-race-1920x1080.png")
-    box = page.locator('.st-key-pg_race_left [data-testid="stVegaLiteChart"] svg').first.bounding_box()
+    box = page.evaluate(f"""() => {{ const r = ({VIEW})('pg_w_race_left').parts.plane.canvas.getBoundingClientRect();
+                            return {{y: r.y, height: r.height}}; }}""")
     assert box["height"] >= 450 and box["y"] + box["height"] <= 1080, box  # large, and on screen
     no_exception(page)

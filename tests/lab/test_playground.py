@@ -1,6 +1,5 @@
 """The Playground's pure parts: settings <-> URL, input features, CSV upload, the run and its
-snapshots, and the Vega-Lite specs of the live pictures (no Streamlit here)."""
-import json
+snapshots, and the plane view (no Streamlit here; the pictures: tests/plots/test_playground_plots.py)."""
 import math
 
 import numpy as np
@@ -27,16 +26,6 @@ from nnviz.lab.playground import (
     sanitize,
     to_query,
 )
-from nnviz.plots.playground import (
-    boundary_spec,
-    curve_spec,
-    dataset,
-    diverging_rgb,
-    network_spec,
-    neuron_spec,
-    probability_rgb,
-)
-from nnviz.plots.style import CLASS_COLOURS
 
 # ----- settings and the URL -------------------------------------------------------------------
 
@@ -325,112 +314,6 @@ def test_plane_view_shapes():
     np.testing.assert_allclose(v.probs.sum(axis=2), 1, atol=1e-5)
     # axis 0 is y ascending: the x2 input grows along it
     assert v.inputs[-1, 0, 1] == pytest.approx(EXTENT) and v.inputs[0, 0, 1] == pytest.approx(-EXTENT)
-
-
-# ----- pictures and specs -----------------------------------------------------------------------
-
-def _hex(c):
-    return np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)])
-
-
-def test_probability_colours_fade_to_white_on_the_boundary():
-    p = np.array([[[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]]])
-    rgb = probability_rgb(p)
-    assert rgb[0, 0].tolist() == [255, 255, 255]
-    assert np.abs(rgb[0, 1] - _hex(CLASS_COLOURS[0])).max() < 60  # strong class-0 colour
-    assert np.abs(rgb[0, 2] - _hex(CLASS_COLOURS[1])).max() < 60
-    flat = probability_rgb(np.array([[[0.55, 0.45], [0.99, 0.01]]]), discretize=True)
-    assert flat[0, 0].tolist() == flat[0, 1].tolist()  # one tint per predicted class
-
-
-def test_diverging_colours():
-    rgb = diverging_rgb(np.array([-1.0, 0.0, 1.0, np.nan]))
-    assert rgb[1].tolist() == [247, 247, 247] and rgb[3].tolist() == rgb[1].tolist()
-    assert rgb[0, 2] > rgb[0, 0] and rgb[2, 0] > rgb[2, 2]  # blue below, red above
-
-
-def _layer_marks(spec):
-    return [(l["mark"]["type"] if isinstance(l["mark"], dict) else l["mark"]) for l in spec["layer"]]
-
-
-def test_boundary_spec_fixed_axes_picture_and_points():
-    run = PlaygroundRun(DEFAULT)
-    v = plane_view(run.model, DEFAULT.features, 60)
-    spec = boundary_spec(v.probs, run.points, show_test=False)
-    assert _layer_marks(spec)[0] == "image" and "point" in _layer_marks(spec)
-    assert spec["datasets"]["picture"][0]["url"].startswith("data:image/png;base64,")
-    assert len(dataset(spec, "points")) == len(run.points.y_train)
-    for layer in spec["layer"]:
-        for ch in ("x", "y"):
-            assert layer["encoding"][ch]["scale"]["domain"] == [-EXTENT, EXTENT]
-    with_test = boundary_spec(v.probs, run.points, show_test=True)
-    assert len(dataset(with_test, "points")) == len(run.points.y_train) + len(run.points.y_test)
-    assert {r["set"] for r in dataset(with_test, "points")} == {"train", "test"}
-    colours = spec["layer"][-1]["encoding"]["color"]["scale"]["range"]
-    assert colours == CLASS_COLOURS[:2]
-    flat = boundary_spec(v.probs, run.points, discretize=True)
-    assert flat["datasets"]["picture"] != spec["datasets"]["picture"]
-    json.dumps(spec)  # plain JSON, nothing numpy left
-
-
-def test_neuron_spec():
-    spec = neuron_spec(np.linspace(-1, 1, 400).reshape(20, 20), "tanh")
-    assert _layer_marks(spec)[0] == "image" and "point" not in _layer_marks(spec)
-
-
-def test_network_spec_nodes_links_and_stable_spec():
-    s = replace_state(hidden=(3, 2), features=("x1", "x2", "x1x2"))
-    run = PlaygroundRun(s)
-    v = plane_view(run.model, s.features, 60)
-    spec = network_spec(run.model, v, ["a", "b", "c"], selected=(1, 2))
-    d = {k: dataset(spec, k) for k in ("nodes", "links", "chosen")}
-    assert len(d["nodes"]) == 3 + 3 + 2 + 2
-    assert len(d["links"]) == 3 * 3 + 3 * 2 + 2 * 2
-    assert all(n["url"].startswith("data:image/png;base64,") for n in d["nodes"])
-    assert d["chosen"] == [{"x": 1, "y": 0.0 - 1.0}]  # third of three neurons, centred on 0
-    # colour by sign, width by magnitude
-    w = np.concatenate([x.ravel() for x in run.model.weights])
-    assert [r["sign"] == "positive" for r in d["links"]] == (w > 0).tolist()
-    widths = np.array([r["w"] for r in d["links"]])
-    assert widths[np.argmax(np.abs(w))] == widths.max() and widths[np.argmin(np.abs(w))] == widths.min()
-    assert any("params" in l for l in spec["layer"])  # click selection
-    # Training changes the datasets only: the chart is never rebuilt while it plays.
-    run.step(5)
-    v2 = plane_view(run.model, s.features, 60)
-    later = network_spec(run.model, v2, ["a", "b", "c"], selected=(1, 2))
-    strip = lambda sp: json.dumps({k: x for k, x in sp.items() if k != "datasets"}, sort_keys=True)
-    assert strip(later) == strip(spec) and later["datasets"]["links"] != d["links"]
-    assert set(spec["datasets"]) == {"links", "nodes"}  # only what changes per frame is sent as data
-    b1 = boundary_spec(v.probs, run.points, True)
-    b2 = boundary_spec(v2.probs, run.points, True)
-    assert strip(b1) == strip(b2)
-
-
-def test_curve_spec_rows_and_marker():
-    run = PlaygroundRun(DEFAULT)
-    run.step(4)
-    loss = curve_spec(run.history, "loss", marker_epoch=2)
-    assert len(loss["datasets"]["curve"]) == 2 * 5 and dataset(loss, "marker") == [{"epoch": 2.0}]
-    acc = curve_spec(run.history, "accuracy")
-    assert all(0 <= r["value"] <= 1 for r in acc["datasets"]["curve"]) and dataset(acc, "marker") == []
-    no_test = PlaygroundRun(replace_state(test_ratio=0.0))
-    rows = curve_spec(no_test.history, "loss")["datasets"]["curve"]
-    assert {r["set"] for r in rows} == {"train"} and all(math.isfinite(r["value"]) for r in rows)
-    with pytest.raises(ValueError):
-        curve_spec(run.history, "f1")
-
-
-def test_network_spec_draws_the_strongest_links_of_a_big_network():
-    from nnviz.plots.playground import MAX_LINKS
-    s = replace_state(hidden=(32, 32, 32), features=tuple(FEATURES))
-    run = PlaygroundRun(s)
-    v = plane_view(run.model, s.features, 40)
-    links = dataset(network_spec(run.model, v, [str(f) for f in FEATURES]), "links")
-    assert len(links) == MAX_LINKS
-    w = np.sort(np.abs(np.concatenate([x.ravel() for x in run.model.weights])))
-    drawn = min(r["w"] for r in links)
-    weakest_drawn = w[-MAX_LINKS]
-    assert drawn == pytest.approx(round(0.5 + 6.0 * weakest_drawn / w[-1], 2), abs=0.011)
 
 
 def test_a_long_run_keeps_its_history_bounded(monkeypatch):

@@ -56,13 +56,41 @@ def test_at_most_concurrent_frames_are_computed_at_once_and_every_session_gets_i
     assert time.monotonic() - t0 >= 8 / pacing.CONCURRENT_FRAMES * 0.05 * 0.9
 
 
-def test_frames_of_one_session_start_min_seconds_apart(fake_st, monkeypatch):
+def test_frames_of_one_session_never_come_back_to_back(fake_st, monkeypatch):
+    """Ticks queued behind a slow frame start SPACING * min_seconds apart at the least."""
     monkeypatch.setattr(pacing, "_fragment_run", lambda: True)
+    monkeypatch.setattr(pacing, "FLUSH_SECONDS", 0.0)
     starts = []
     for _ in range(3):
         with pacing.frame("k", min_seconds=0.1):
             starts.append(time.monotonic())
-    assert all(b - a >= 0.1 * 0.95 for a, b in zip(starts, starts[1:]))
+    assert 0.5 <= pacing.SPACING < 1
+    assert all(b - a >= 0.1 * pacing.SPACING * 0.95 for a, b in zip(starts, starts[1:]))
+
+
+def test_a_frame_pauses_after_its_work_outside_the_gate_so_its_elements_are_sent(fake_st, monkeypatch):
+    """The next tick's run, queued behind this frame, would clear what the frame drew and the
+    server had not sent yet: the frame leaves the event loop FLUSH_SECONDS to send it, and other
+    sessions may compute meanwhile (the gate is free)."""
+    monkeypatch.setattr(pacing, "_fragment_run", lambda: True)
+    monkeypatch.setattr(pacing, "FLUSH_SECONDS", 0.3)
+    took = []
+
+    def session():
+        t0 = time.monotonic()
+        with pacing.frame("k", min_seconds=0.0):
+            pass
+        took.append(time.monotonic() - t0)
+
+    worker = threading.Thread(target=session)
+    worker.start()
+    time.sleep(0.1)  # the worker is in its pause now
+    got = [pacing._gate.acquire(timeout=0.05) for _ in range(pacing.CONCURRENT_FRAMES)]
+    for ok in got:
+        if ok:
+            pacing._gate.release()
+    worker.join(5)
+    assert all(got) and took and took[0] >= 0.3 * 0.95
 
 
 def test_a_frame_in_a_full_run_neither_waits_nor_gates(fake_st, monkeypatch):
@@ -121,3 +149,23 @@ def test_streamlit_never_refers_the_browser_to_a_cached_message():
         assert msg.hash and not msg.metadata.cacheable
     finally:
         st_config.set_option("global.minCachedMessageSize", 10e3)
+
+
+def test_the_timer_ticks_slower_once_many_sessions_play_and_does_not_flip_at_the_threshold(monkeypatch):
+    """A lone session (the projector) gets the fast timer; a busy server gives everybody the slow one."""
+    now = time.monotonic()
+    frames: dict[str, float] = {}
+    monkeypatch.setattr(pacing, "_last_frame", frames)
+    fast, busy, n = 0.1, 0.2, pacing.BUSY_SESSIONS
+    assert pacing.timer_seconds(fast, busy) == fast
+    frames.update({f"s{i}": now for i in range(n)})
+    assert pacing.timer_seconds(fast, busy) == fast
+    frames["one more"] = now
+    assert pacing.active_sessions() == n + 1 and pacing.timer_seconds(fast, busy, current=fast) == busy
+    del frames["one more"], frames["s0"]  # a little quieter: the busy timer stays
+    assert pacing.timer_seconds(fast, busy, current=busy) == busy
+    frames.clear()
+    frames.update({f"s{i}": now for i in range(n // 2)})
+    assert pacing.timer_seconds(fast, busy, current=busy) == fast
+    frames.update({f"old{i}": now - pacing.ACTIVE_SECONDS - 1 for i in range(10)})  # stopped playing
+    assert pacing.active_sessions() == n // 2
