@@ -23,9 +23,10 @@ queue whatever that fragment's last run drew and was not yet sent (Streamlit 1.6
 ForwardMsgQueue.clear; the queue is flushed every 5 ms). At 10 frames a second most frames were so
 computed and then dropped ("finished early for rerun" in tests/playground_fps.py).
 
-The timer's interval follows the load (timer_seconds): a lone session (the lecturer's projector)
-ticks fast, but once more than BUSY_SESSIONS sessions play on this server every session ticks at
-the slower interval. Each tick costs its browser a script-state change and a rerun request even
+The timer's interval follows the load (timer_seconds), chosen at each full run (Play, any click):
+a lone session (the lecturer's projector) ticks fast, but once more than BUSY_SESSIONS sessions
+play on this server a session that starts playing ticks at the slower interval. (Restarting a
+running timer from inside its fragment with st.rerun() lost Play in some tabs of a busy hall.) Each tick costs its browser a script-state change and a rerun request even
 when the server has no frame for it; with 20 tabs on two cores ticking 10 times a second the tabs
 fell behind reading their websockets, and the server closed them (ping timeout, 1006).
 """

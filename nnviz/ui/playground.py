@@ -413,9 +413,9 @@ def _live_body(boxes: Boxes, present: bool) -> None:
     if st.session_state.pop(CLICKED, False) and _fragment_run():
         st.rerun()  # a neuron was clicked: the whole page, so the picker (outside the fragment) shows it
     if st.session_state.get(PLAYING):
+        # The timer's interval is chosen by the full run (Play, any click): restarting it from here
+        # with st.rerun() when the server's load changed lost Play in some tabs of a busy hall.
         timer = st.session_state.get(TIMER, FRAME_SECONDS)
-        if _fragment_run() and pacing.timer_seconds(FRAME_SECONDS, BUSY_FRAME_SECONDS, timer) != timer:
-            st.rerun()  # the server got busier (or quieter): the whole page restarts the timer
         with live_frame("pg_frame_started", timer):
             _live_frame(boxes, present)
     else:
