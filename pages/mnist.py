@@ -7,8 +7,6 @@ from nnviz.ui import mnist_views as views
 from nnviz.ui.layout import page_header, present_mode
 from nnviz.ui.owner import live_frame, owner
 
-TICK_S = 0.2  # live redraw interval while training (nnviz.ui.pacing: longer when the server is busy)
-
 CAPTION = ("Every output neuron weighs the 784 pixels: red weights count for its digit, blue against, white "
            "not at all. Press Train and watch the pictures form.")
 # Projector mode: the lecturer says the caption, and the pictures get its line (1280x720 is short).
@@ -43,13 +41,13 @@ if changed:
             + ". Press Reset to build a new network with them.", icon=":material/restart_alt:")
 
 
-@st.fragment(run_every=TICK_S if run.running else None)
+@st.fragment(run_every=ui.TICK_S if run.running else None)
 def live() -> None:
     if not ui.current_run().running:
         with owner():
             views.draw(ui.current_run(), present)
         return
-    with live_frame("mnist_frame_started", TICK_S):
+    with live_frame("mnist_frame_started", ui.TICK_S):
         run = ui.current_run()  # a click may have replaced or paused it while this frame waited
         if run.running:
             ui.advance(run)

@@ -34,21 +34,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import gevent
 from locust.env import Environment
 
 from locust_hall import STUDENTS, USERS
-from serving import ROOT, free_port, start_streamlit, stop
-
-
-def proc_stat(pid: int) -> tuple[float, float]:
-    """(CPU seconds, RSS MB) of one process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+from load_sessions import cpu_seconds, rss_mb
+from serving import ROOT, free_port, healthy, start_streamlit, stop
 
 
 def streamlit_pids(root: int) -> list[int]:
@@ -85,7 +78,7 @@ class Hall:
             if self.proc.poll() is not None:
                 raise SystemExit(f"nnviz serve exited ({self.proc.returncode}):\n{Path(self.log.name).read_text()}")
             self.workers = streamlit_pids(self.proc.pid)
-            if len(self.workers) == workers and self._healthy():
+            if len(self.workers) == workers and healthy(self.url):
                 return
             time.sleep(0.3)
         self.close()
@@ -97,13 +90,6 @@ class Hall:
                              cwd=ROOT, env={**os.environ, "NNVIZ_DATABASE_URL": self.db}, capture_output=True,
                              text=True, check=True)
         return json.loads(out.stdout)["code"]
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/_stcore/health", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            return False
 
     def tracebacks(self) -> int:
         return Path(self.log.name).read_text().count("Traceback")
@@ -149,18 +135,19 @@ def stage(hall: Hall, page: str, n: int, seconds: float, join_seconds: float) ->
     runner.start(n, spawn_rate=max(1.0, n / join_seconds))
     if page != "class":  # a class student's whole visit is measured: train, join, submit, rated
         gevent.sleep(join_seconds + 3)  # everybody in, and past their first click
-    before = {pid: proc_stat(pid) for pid in hall.workers}
+    before = {pid: cpu_seconds(pid) for pid in hall.workers}
     me0, t0 = time.process_time(), time.monotonic()
     window[0] = t0
     gevent.sleep(seconds)
     t1 = time.monotonic()
-    after = {pid: proc_stat(pid) for pid in hall.workers}
+    after = {pid: cpu_seconds(pid) for pid in hall.workers}
+    rss = {pid: rss_mb(pid) for pid in hall.workers}
     me1 = time.process_time()
     runner.stop()
     runner.quit()
     fps = [s.frames_between(t0, t1) / (t1 - t0) for s in STUDENTS]
     frames = sum(s.frames_between(t0, t1) for s in STUDENTS)
-    cpu = {pid: after[pid][0] - before[pid][0] for pid in hall.workers}
+    cpu = {pid: after[pid] - before[pid] for pid in hall.workers}
     cookies = [s.cookie for s in STUDENTS]
     errors = failures + [f"server log: {hall.tracebacks() - tb0} traceback(s)"] * (hall.tracebacks() > tb0)
     return {
@@ -173,7 +160,7 @@ def stage(hall: Hall, page: str, n: int, seconds: float, join_seconds: float) ->
         "rated_p95_s": percentile(latencies["rated"], 0.95), "rated_max_s": max(latencies["rated"], default=float("nan")),
         "errors": len(errors), "error_details": errors[:10],
         "worker_cpu_percent": [round(100 * c / (t1 - t0)) for c in cpu.values()],
-        "worker_rss_mb": [round(after[pid][1]) for pid in hall.workers],
+        "worker_rss_mb": [round(rss[pid]) for pid in hall.workers],
         "server_cpu_ms_per_frame": 1000 * sum(cpu.values()) / frames if frames else float("nan"),
         "generator_cpu_percent": round(100 * (me1 - me0) / (t1 - t0)),
         "sessions_per_cookie": {c: cookies.count(c) for c in sorted(set(cookies), key=str)},

@@ -86,6 +86,14 @@ class Student(User):
     def _next_click(self) -> float:
         return time.monotonic() + random.uniform(0.5, 1.5) * self.click_every if self.click_every else float("inf")
 
+    def _frame(self) -> float:
+        """One tick of the live view's timer, counted when the frame drew its charts; returns when it was sent."""
+        sent = time.monotonic()
+        run = self._report(f"frame {self.path}", self.session.tick)
+        if run.kind == "fragment" and run.deltas >= MIN_FRAME_DELTAS:
+            self.stats.frame_times.append(time.monotonic())
+        return sent
+
     @task
     def learn(self) -> None:
         self.visit()
@@ -103,10 +111,7 @@ class Student(User):
                 if interval is None:  # training finished (the page stopped its timer): start again
                     self._report(f"click {self.start_label}", lambda: s.click(self.start_label))
                     continue
-                sent = time.monotonic()
-                run = self._report(f"frame {self.path}", s.tick)
-                if run.kind == "fragment" and run.deltas >= MIN_FRAME_DELTAS:
-                    self.stats.frame_times.append(time.monotonic())
+                sent = self._frame()
                 if time.monotonic() >= next_click:
                     self._report(f"click {self.stop_label}", lambda: s.click(self.stop_label))
                     self._report(f"click {self.start_label}", lambda: s.click(self.start_label))
@@ -141,10 +146,7 @@ class ClassStudent(Student):
             self.stats.cookie = s.http.cookies.get("NNVIZ_WORKER")
             self._report("click Train", lambda: s.click("Train"))
             while s.fragments:  # until this Train's epochs are done
-                sent = time.monotonic()
-                run = self._report("frame /mnist", s.tick)
-                if run.kind == "fragment" and run.deltas >= MIN_FRAME_DELTAS:
-                    self.stats.frame_times.append(time.monotonic())
+                sent = self._frame()
                 gevent.sleep(max(0.0, next(iter(s.fragments.values()), 0) - (time.monotonic() - sent)))
             code = os.environ["NNVIZ_LOAD_CLASS_CODE"]
             self._report("open /class", lambda: s.switch_page("/class", f"join={code}"))

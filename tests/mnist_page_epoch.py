@@ -6,7 +6,7 @@ The full MNIST is a download this closed machine cannot make, so the bundled tra
 tiled to 60,000 and handed to the page as if the full set were on disk. The page then runs in
 process (Streamlit's AppTest): Train on the full set, and every script run is one live frame (a
 chunk of nnviz.ui.mnist.CHUNK_EXAMPLES digits and the pictures). An epoch in the page takes its
-frames, each at least the page's tick (pages/mnist.py TICK_S) apart: the sum of max(tick, run).
+frames, each at least the page's tick (nnviz.ui.mnist.TICK_S) apart: the sum of max(tick, run).
 AppTest reruns the whole page, not just the live fragment, so the figure is an upper bound.
 """
 from __future__ import annotations
@@ -29,8 +29,7 @@ from nnviz.data.mnist import load_bundled  # noqa: E402
 from nnviz.data.toy import Dataset  # noqa: E402
 from nnviz.ui import mnist as ui  # noqa: E402
 
-TICK_S = float(next(line.split("=")[1].split("#")[0] for line in (ROOT / "pages/mnist.py").read_text().splitlines()
-                    if line.startswith("TICK_S")))
+TICK_S = ui.TICK_S
 
 
 def tiled_full() -> Dataset:

@@ -27,10 +27,9 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_sessions import cpu_of, descendants  # noqa: E402 (tests/, the script's own folder)
+from load_sessions import Session, cpu_of, descendants  # noqa: E402 (tests/, the script's own folder)
 from serving import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop  # noqa: E402
 
 PAGES = {"playground": ("Play", "Pause"), "mnist": ("Train", "Pause")}
@@ -50,35 +49,16 @@ def main() -> int:
     log = open(Path(tempfile.mkdtemp(prefix="nnviz-fps-")) / "server.log", "w")
     proc, url = start_streamlit(log)
     query = "&".join(q for q in (args.query, "present=1" if args.present else "") if q)
-    frames = [0]
-    finishes: dict[str, int] = {}
-    counting = [False]
-    deltas = [0]
-
-    def on_frame(payload):
-        if isinstance(payload, str) or not counting[0]:
-            return
-        msg = ForwardMsg.FromString(payload)
-        kind = msg.WhichOneof("type")
-        if kind == "new_session":
-            deltas[0] = 0
-        elif kind == "delta":
-            deltas[0] += 1
-        if kind == "script_finished":
-            name = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
-            finishes[name] = finishes.get(name, 0) + 1
-        # A frame that drew its charts. A run that drew everything and then found the next tick
-        # queued ends "early for rerun" all the same; one cut short by a click draws (almost) nothing.
-        if kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY \
-                and deltas[0] >= 3:
-            frames[0] += 1
+    # Frames counted off the page's WebSocket as the load script counts them (a run that drew its
+    # charts, even one that found the next tick queued and ended "early for rerun").
+    session = Session(0)
 
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             size = {"width": 1920, "height": 1080} if args.present else {"width": 1280, "height": 720}
             page = browser.new_page(viewport=size)
-            page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+            page.on("websocket", session.on_websocket)
             start, stop_label = PAGES[args.page]
             page.goto(f"{url}/{args.page}" + (f"?{query}" if query else ""), timeout=120_000)
             page.wait_for_selector(READY, state="attached", timeout=120_000)
@@ -104,9 +84,9 @@ def main() -> int:
                 cdp.send("Profiler.setSamplingInterval", {"interval": 200})
                 cdp.send("Profiler.start")
             m0, c0, s0, t0 = metrics(), cpu_of(chromium), cpu_of([proc.pid]), time.perf_counter()
-            counting[0] = True
+            session.counting = True
             page.wait_for_timeout(1000 * args.seconds)
-            counting[0] = False
+            session.counting = False
             m1, c1, s1, t1 = metrics(), cpu_of(chromium), cpu_of([proc.pid]), time.perf_counter()
             profile = cdp.send("Profiler.stop")["profile"] if args.profile else None
             try:
@@ -116,13 +96,14 @@ def main() -> int:
             browser.close()
     finally:
         stop(proc)
-    n = max(frames[0], 1)
-    r = {"frames_per_s": frames[0] / (t1 - t0), "frames": frames[0], "seconds": t1 - t0,
+    frames = session.frames
+    n = max(frames, 1)
+    r = {"frames_per_s": frames / (t1 - t0), "frames": frames, "seconds": t1 - t0,
          "browser_cpu_ms_per_frame": 1000 * (c1 - c0) / n, "server_cpu_ms_per_frame": 1000 * (s1 - s0) / n,
          **{f"{k}_ms_per_frame": 1000 * (m1[k] - m0[k]) / n for k in METRICS}}
     print(f"/{args.page}{'?' + query if query else ''} at {size['width']}x{size['height']}: "
-          f"{r['frames_per_s']:.2f} frames/s ({frames[0]} in {t1 - t0:.0f} s); script runs: "
-          + ", ".join(f"{k.lower()} {v}" for k, v in sorted(finishes.items())))
+          f"{r['frames_per_s']:.2f} frames/s ({frames} in {t1 - t0:.0f} s; runs started {session.started}, "
+          f"full reruns {session.reruns}, cut short {session.interrupted})")
     print(f"  browser main thread per frame: {r['TaskDuration_ms_per_frame']:.0f} ms (script "
           f"{r['ScriptDuration_ms_per_frame']:.0f}, layout {r['LayoutDuration_ms_per_frame']:.0f}, style "
           f"{r['RecalcStyleDuration_ms_per_frame']:.0f}); all Chromium processes {r['browser_cpu_ms_per_frame']:.0f} ms CPU; "

@@ -25,6 +25,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def healthy(url: str) -> bool:
+    """Whether the Streamlit server (or the proxy) at url answers its health check."""
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
 def start_streamlit(log: IO[str], timeout: float = 60, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app with its output going to `log`; return the process and its url once healthy.
     RuntimeError (with the log) if it exits or is not healthy within `timeout` seconds. The class
@@ -43,12 +52,9 @@ def start_streamlit(log: IO[str], timeout: float = 60, extra_env: dict | None = 
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited early ({proc.returncode}):\n{Path(log.name).read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
+        if healthy(url):
+            return proc, url
+        time.sleep(0.1)
     stop(proc)
     raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 
 import requests
@@ -96,13 +95,12 @@ class StreamlitSession:
                                               header=[f"Cookie: {cookies}"] if cookies else [],
                                               origin=self.base, enable_multithread=False)
 
-    def reconnect(self) -> Run | None:
+    def reconnect(self) -> None:
         """Drop the WebSocket and open a new one that asks to resume this session (what the browser
         does after a network blip). Streamlit then reruns nothing; the next request shows whether
         the session survived (its state is still there) or a new one began."""
         self.drop()
         self._connect()
-        return None
 
     def drop(self) -> None:
         if self.ws is not None:
@@ -244,11 +242,3 @@ class StreamlitSession:
             run.bytes += len(r.content)
             run.media += 1
 
-
-def affinity_cookie(session: StreamlitSession, name: str = "NNVIZ_WORKER") -> str | None:
-    """The proxy's affinity cookie this session carries, if any."""
-    return session.http.cookies.get(name)
-
-
-def page_url(base_url: str, path: str, **query: str) -> str:
-    return base_url.rstrip("/") + "/" + path.strip("/") + ("?" + urllib.parse.urlencode(query) if query else "")

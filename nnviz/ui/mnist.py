@@ -35,6 +35,7 @@ RUN_KEY = "mnist_run"
 PENDING_KEY = "mnist_pending_widgets"  # widget values to set before the widgets are drawn
 UPLOAD_SEEN_KEY = "mnist_upload_seen"  # (file_id, error message or None) of the last upload
 WIDGET_PREFIX = "mnist_w_"
+TICK_S = 0.2  # the live view's redraw interval while training (nnviz.ui.pacing: longer when the server is busy)
 CHUNK_EXAMPLES = 20_000  # on the full set, redraw within an epoch after about this many examples (3 frames an epoch)
 HEALTH_SAMPLE = 500  # test digits used to look for dead or saturated neurons
 
