@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from serving import healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "nnviz", "serve"]
@@ -227,7 +228,7 @@ def test_a_killed_worker_is_restarted_and_sigterm_stops_every_child(env, tmp_pat
         new = worker_on(children_of(s.proc.pid), port + 1)
         assert new != old and not alive(old)
         s.children.append(new)
-        wait_until(lambda: _healthy(f"http://127.0.0.1:{port + 1}"), 60, "the new worker healthy")
+        wait_until(lambda: healthy(f"http://127.0.0.1:{port + 1}"), 60, "the new worker healthy")
 
         s.proc.send_signal(signal.SIGTERM)
         assert s.proc.wait(30) == 0, s.log()
@@ -255,11 +256,3 @@ def test_ctrl_c_or_serve_killed_leaves_no_child(env, tmp_path, how):
         wait_until(lambda: not any(alive(p) for p in s.children), 15, "every child gone")
     finally:
         s.cleanup()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
