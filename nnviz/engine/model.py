@@ -67,6 +67,9 @@ class _Workspace:
     deltas: list[np.ndarray]  # deltas[l] = dL/dz_l, (batch, n_l)
     tmps: list[np.ndarray]
     grads: Gradients = field(repr=False)
+    # Weight-shaped scratch for the L1/L2 terms, made on first use: a fresh temporary that large
+    # costs its page faults on every step.
+    penalty: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
 class MLP:
@@ -304,10 +307,17 @@ class MLP:
             np.add.reduce(delta, axis=0, out=g.biases[l])  # np.sum without its Python wrapper
             if lr is not None and l == last and not np.isfinite(g.biases[l]).all():
                 return None
-            if l2:
-                g.weights[l] += (scale * l2) * w
-            if l1:
-                g.weights[l] += (scale * l1) * np.sign(w)
+            if l1 or l2:
+                if not ws.penalty:
+                    ws.penalty = [np.empty_like(w) for w in self.weights]
+                tmp = ws.penalty[l]
+                if l2:
+                    np.multiply(w, scale * l2, out=tmp)
+                    g.weights[l] += tmp
+                if l1:
+                    np.sign(w, out=tmp)
+                    tmp *= scale * l1
+                    g.weights[l] += tmp
             if l > 0:
                 delta = np.matmul(delta, w.T, out=deltas[l])  # back through W_l, before W_l changes
                 F.scale_by_derivative(self.arch.activation, acts[l], delta, tmps[l])

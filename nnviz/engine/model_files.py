@@ -18,6 +18,10 @@ FORMAT = "nnviz-mlp-1"
 MAX_FILE_BYTES = 100 * 2**20  # uncompressed; a [784, 1000, 1000, 10] model is ~7 MB
 MAX_LAYERS = 16
 MAX_WIDTH = 10_000
+# Subnormal float32 numbers lie below this. A product over a matrix with many of them runs ~30x
+# slower (3.2 ms against 0.11 ms for a batch of 64 through 784 x 100): an uploaded file of them
+# would make every evaluation and attack on it cost 30 of any other model's.
+SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 
 class ModelFileError(ValueError):
@@ -112,6 +116,8 @@ def _model_from_arrays(arrays: dict) -> MLP:
         if not (np.isfinite(w).all() and np.isfinite(b).all()):
             raise ModelFileError(f"not an nnviz model: layer {l + 1} has NaN or infinite weights "
                                  f"(as float32, whose largest number is about 3.4e38)")
+        for a in (w, b):  # zero in all but name, and each costs the CPU ~30x in every product
+            a[np.abs(a) < SMALLEST_NORMAL] = 0
         weights.append(w)
         biases.append(b)
     extra = set(arrays) - expected

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from nnviz.engine.optimizers import SGD, Adam, Momentum, make_optimizer
+from nnviz.engine import optimizers
+from nnviz.engine.optimizers import FLUSH_EVERY, SGD, Adam, Momentum, make_optimizer
 
 P0 = np.array([[0.5, -1.0], [2.0, 0.25]])
 G1 = np.array([[0.1, -0.2], [0.3, 0.0]])
@@ -73,3 +74,58 @@ def test_optimisers_update_in_place():
 def test_make_optimizer_rejects_bad_names_and_rates(name, lr):
     with pytest.raises(ValueError, match="unknown optimizer|positive"):
         make_optimizer(name, lr)
+
+
+SMALLEST_NORMAL = np.finfo(np.float32).tiny
+
+
+def _subnormal(arrays) -> int:
+    return sum(int(((a != 0) & (np.abs(a) < SMALLEST_NORMAL)).sum()) for a in arrays)
+
+
+def _train_with_dead_pixels(name: str, steps: int = 2500):
+    """A weight matrix whose first half has a zero data gradient (pixels off in every digit): for
+    Adam, with weight decay (gradient 1e-3 w) from the start; for Momentum, without, after 5 live
+    steps (its velocity then decays). Yields (step, optimiser, weights, the dead half)."""
+    decay, live_steps = (np.float32(1e-3), 0) if name == "adam" else (np.float32(0), 5)
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((50, 20)) * 0.05).astype(np.float32)
+    dead = np.zeros_like(w, dtype=bool)
+    dead[:25] = True
+    opt = make_optimizer(name, 1e-3)
+    for t in range(steps):
+        g = (rng.standard_normal(w.shape) * 1e-2).astype(np.float32)
+        if t >= live_steps:
+            g[dead] = 0
+        g += decay * w
+        opt.step([w], [g])
+        yield t, opt, w, dead
+
+
+def _state(opt) -> list:
+    return opt.velocity if isinstance(opt, Momentum) else opt.m + opt.v
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_no_subnormals_where_gradients_vanish(name):
+    """Where a gradient is zero, Momentum's velocity and Adam's moments decay geometrically, and
+    with weight decay Adam drives the weight itself down ~10% a step. Left alone, they reach
+    float32's subnormals (below 1.2e-38), each of which slows every product it enters ~30x; the
+    optimiser zeroes them first."""
+    for t, opt, w, dead in _train_with_dead_pixels(name):
+        if t % FLUSH_EVERY == FLUSH_EVERY - 1:  # right after a flush
+            assert _subnormal(_state(opt) + [w]) == 0, t
+    assert np.isfinite(w).all()
+    moments = opt.velocity if name == "momentum" else opt.m
+    assert (moments[0][dead] == 0).all()  # gone to exact zero, not lingering as subnormals
+    assert (moments[0][~dead] != 0).all()  # the live ones untouched
+    if name == "adam":
+        assert (w[dead] == 0).all()
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_without_the_flush_the_same_training_reaches_subnormals(name, monkeypatch):
+    """The test above can fail: with the flush switched off, the same steps leave subnormals."""
+    monkeypatch.setattr(optimizers, "FLUSH_EVERY", 10**9)
+    seen = max(_subnormal(_state(opt) + [w]) for t, opt, w, dead in _train_with_dead_pixels(name))
+    assert seen > 0
