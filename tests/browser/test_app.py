@@ -40,11 +40,16 @@ def wait_until_run_done(page: Page, timeout: float = 30_000) -> None:
 
 
 def _click_if_there(page: Page, name: str) -> bool:
+    """Click a button if the page shows it enabled. A run may end between the look and the click
+    (MNIST's Pause goes grey when its epochs are done), so the click waits a few seconds, no more."""
     button = page.get_by_role("button", name=name, exact=True)
-    if button.count() and button.first.is_enabled():
-        button.first.click()
-        return True
-    return False
+    if not (button.count() and button.first.is_enabled()):
+        return False
+    try:
+        button.first.click(timeout=5_000)
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def stage_for_picture(page: Page, name: str) -> None:
