@@ -238,6 +238,17 @@ def _loop_epochs(data: Dataset, work: dict, batch: int, seed: int):
     return epoch
 
 
+def _on_threads(budget: int, epoch, torch=None):
+    """epoch(), run with at most `budget` BLAS threads (and PyTorch on `budget` threads)."""
+    def run() -> float:
+        if torch is not None:
+            torch.set_num_threads(budget)
+        with threads.BlasLimit(budget):
+            return epoch()
+    run.trainer = getattr(epoch, "trainer", None)
+    return run
+
+
 def _race(contenders: dict, repeats: int, settle: float = 0.0) -> dict:
     """Run every contender's epoch once to warm up, then `repeats` rounds, interleaved.
 
@@ -246,6 +257,7 @@ def _race(contenders: dict, repeats: int, settle: float = 0.0) -> dict:
     Returns name -> list of samples/s.
     """
     for epoch in contenders.values():
+        time.sleep(settle)
         epoch()
     runs = {name: [] for name in contenders}
     with _no_gc():
@@ -315,23 +327,28 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
     forced = threads.BlasLimit(most)
     try:
         forced.apply()
-        # 1. [784, 100, 10] relu + softmax cross-entropy against PyTorch, per thread budget.
-        for budget in sorted({1, most}):
-            with threads.BlasLimit(budget):
-                for batch in MAIN_BATCHES:
-                    contenders = {"nnviz": _nnviz_epochs(data, MAIN, batch, seed=0)}
-                    if torch is not None:
-                        torch.set_num_threads(budget)
-                        contenders["torch"] = _torch_epochs(torch, data, MAIN, batch, seed=0)
-                    runs = _race(contenders, repeats, settle=0.25 if budget > 1 and not quick else 0.0)
-                    used = contenders["nnviz"].trainer.blas_threads(batch)  # None: still measuring (--quick)
-                    for impl, values in runs.items():
-                        add(common | {
-                            "impl": impl, "sizes": MAIN["sizes"], "activation": MAIN["activation"],
-                            "loss": MAIN["loss"], "batch_size": batch, "dtype": "float32", "threads": budget,
-                            "threads_used": used if impl == "nnviz" else budget,
-                            "samples_per_s": float(np.median(values)),
-                            "best_samples_per_s": float(max(values)), "runs": [round(v, 1) for v in values]})
+        # 1. [784, 100, 10] relu + softmax cross-entropy against PyTorch, on every thread budget. The
+        # budgets take turns within one race, so "on 2 threads / on 1" compares the same minutes of
+        # a machine whose load varies.
+        budgets = sorted({1, most})
+        for batch in MAIN_BATCHES:
+            contenders = {}
+            for budget in budgets:
+                contenders["nnviz", budget] = _on_threads(budget, _nnviz_epochs(data, MAIN, batch, seed=0))
+                if torch is not None:
+                    contenders["torch", budget] = _on_threads(
+                        budget, _torch_epochs(torch, data, MAIN, batch, seed=0), torch)
+            runs = _race(contenders, repeats, settle=0.25 if most > 1 and not quick else 0.0)
+            for (impl, budget), values in sorted(runs.items(), key=lambda kv: kv[0][1]):
+                used = budget
+                if impl == "nnviz":  # as the trainer chose within its budget; None: still measuring (--quick)
+                    with threads.BlasLimit(budget):
+                        used = contenders["nnviz", budget].trainer.blas_threads(batch)
+                add(common | {
+                    "impl": impl, "sizes": MAIN["sizes"], "activation": MAIN["activation"],
+                    "loss": MAIN["loss"], "batch_size": batch, "dtype": "float32", "threads": budget,
+                    "threads_used": used, "samples_per_s": float(np.median(values)),
+                    "best_samples_per_s": float(max(values)), "runs": [round(v, 1) for v in values]})
         # 1b. One full-MNIST-sized epoch, on the larger budget as the Trainer chooses.
         n_full = 2048 if quick else FULL_EPOCH  # --quick: the same path on a few batches, scaled up
         reps = -(-n_full // len(data.x_train))

@@ -13,6 +13,7 @@ HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 OUTPUTS = ("softmax", "sigmoid", "linear")
 LOSSES = ("cross_entropy", "quadratic")
 LEAKY_SLOPE = 0.01
+SHIFT_SPAN = 60.0  # softmax over a batch: see output()
 
 
 # NumPy broadcasts and reduces over a short last axis one row at a time, which is slow for a tall,
@@ -106,6 +107,17 @@ def output(name: str, z: np.ndarray) -> np.ndarray:
             _columns(np.subtract, z, _row_max(z))
             np.exp(z, out=z)
             _columns(np.divide, z, z @ np.ones(z.shape[1], z.dtype))
+            return z
+        # Shifting every row by the batch's own maximum is the same softmax and costs one fast
+        # reduction instead of a row-wise one (3 times slower over rows of 10). While the batch spans
+        # less than SHIFT_SPAN, every exp lies in [e^-60, 1]: no overflow and no underflow. Wider
+        # (or not finite), each row by its own maximum.
+        top = float(np.maximum.reduce(z, axis=None))
+        if top - float(np.minimum.reduce(z, axis=None)) < SHIFT_SPAN:
+            np.subtract(z, top, out=z)
+            np.exp(z, out=z)
+            sums = np.matmul(z, np.ones(z.shape[1], z.dtype))  # the row sums, as one product
+            np.divide(z, sums.reshape(-1, 1), out=z)
             return z
         z -= np.maximum.reduce(z, axis=1, keepdims=True)  # exp never overflows
         np.exp(z, out=z)

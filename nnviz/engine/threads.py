@@ -77,18 +77,21 @@ class ThreadChoice:
     For a batch of SMALL_BATCH or more, with more than one BLAS thread allowed: ROUNDS rounds of
     BLOCK batches on one thread, then BLOCK on the threads in force (limit None); the first batch of
     each block is not counted (OpenBLAS's idle workers still spin from the block before). Then the
-    limit with the lower median time per batch, where all threads must win by MARGIN: a near tie
-    keeps one thread (the other core stays free, no workers spinning), so that two threads allowed
-    is never slower than one beyond the noise of the measurement. limit() is what to use for the
-    next batch, and record(seconds) reports how long that batch took.
+    limit with the lower median time per batch, where all threads must win by MARGIN and also win
+    all rounds but one (block median against block median): a near tie, or a win that one busy
+    moment of the machine made, keeps one thread (the other core stays free, no workers spinning),
+    so that two threads allowed is never slower than one beyond the noise of the measurement.
+    limit() is what to use for the next batch, and record(seconds) reports how long that batch took.
     """
 
-    BLOCK, ROUNDS = 6, 3
+    BLOCK, ROUNDS = 6, 5
     MARGIN = 0.95  # all threads are chosen only with a median at least 5% below one thread's
 
     def __init__(self, batch_size: int, available: int | None = None):
         """available: the BLAS threads in force (default: as set now)."""
         self.times: dict[int | None, list[float]] = {1: [], None: []}
+        self.block_medians: dict[int | None, list[float]] = {1: [], None: []}  # one per block, in order
+        self._block: list[float] = []
         self.plan: list[int | None] = []
         self.chosen: int | None = training_threads(batch_size)
         if self.chosen is None and (available or blas_threads() or 1) > 1:
@@ -108,13 +111,23 @@ class ThreadChoice:
         n = self.plan.pop(0)
         if not self._first:
             self.times[n].append(seconds)
+            self._block.append(seconds)
         self._first = bool(self.plan) and self.plan[0] != n
+        if (not self.plan or self._first) and self._block:  # a block ends
+            self.block_medians[n].append(_median(self._block))
+            self._block = []
         if not self.plan:
-            medians = {k: sorted(v)[len(v) // 2] for k, v in self.times.items() if v}
+            medians = {k: _median(v) for k, v in self.times.items() if v}
             if len(medians) < 2:
                 self.chosen = next(iter(medians), None)
             else:
-                self.chosen = None if medians[None] < self.MARGIN * medians[1] else 1
+                rounds_won = sum(a < b for b, a in zip(self.block_medians[1], self.block_medians[None]))
+                wins = medians[None] < self.MARGIN * medians[1] and rounds_won >= len(self.block_medians[None]) - 1
+                self.chosen = None if wins else 1
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 class BlasLimit:

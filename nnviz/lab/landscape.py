@@ -93,6 +93,13 @@ def project(points: np.ndarray, centre: np.ndarray, d1: np.ndarray, d2: np.ndarr
     return coef.T
 
 
+def _symmetric_axis(extent: float, resolution: int) -> np.ndarray:
+    """resolution points from -extent to extent, mirror images of each other: with an odd count
+    the middle one is exactly 0, the model itself (linspace leaves it ~1e-17 off for some spans)."""
+    axis = np.linspace(-extent, extent, resolution)
+    return (axis - axis[::-1]) / 2
+
+
 def landscape(model: MLP, x: np.ndarray, labels: np.ndarray, path_params: list[list[np.ndarray]] | None = None,
               path_epochs=None, kind: str = "random", resolution: int = 51, span: float = 1.0,
               seed: int = 0) -> Landscape:
@@ -118,8 +125,7 @@ def landscape(model: MLP, x: np.ndarray, labels: np.ndarray, path_params: list[l
     if kind == "pca":  # cover the path with a margin (or a unit square around a lone point)
         reach = np.abs(coords).max(axis=0) * 1.25 if len(coords) > 1 else np.zeros(2)
         extent = tuple(float(r) if r > 1e-9 else span for r in reach)
-    alpha = np.linspace(-extent[0], extent[0], resolution)
-    beta = np.linspace(-extent[1], extent[1], resolution)
+    alpha, beta = (_symmetric_axis(e, resolution) for e in extent)
     a_grid, b_grid = np.meshgrid(alpha, beta)  # (r, r), axis 0 along beta
     points = centre + a_grid.reshape(-1, 1) * d1 + b_grid.reshape(-1, 1) * d2  # (r*r, n_params)
     loss = losses_at(work, points, x, labels).reshape(resolution, resolution)

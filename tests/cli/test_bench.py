@@ -162,7 +162,7 @@ def test_trainer_uses_one_thread_for_small_batches_measures_larger_ones_and_rele
         return xb
 
     block = threads.ThreadChoice.BLOCK
-    for batch, expected in ((10, [1] * 40), (50, ([1] * block + [before] * block) * 3 + [before] * 4)):
+    for batch, expected in ((10, [1] * 40), (50, ([1] * block + [before] * block) * threads.ThreadChoice.ROUNDS + [before] * 4)):
         seen.clear()
         trainer = Trainer(MLP.create([784, 20, 10], rng=np.random.default_rng(0)), data,
                           TrainConfig(batch_size=batch), np.random.default_rng(0), augment=spy)

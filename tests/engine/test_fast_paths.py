@@ -28,14 +28,39 @@ def _plain_forward(model, x, apply_output=True):
 
 @pytest.mark.parametrize("rows", [1, 63, 128, 129, 1000, 40_001])
 @pytest.mark.parametrize("cols", [1, 2, 3, 8, 10, 100])
-def test_add_bias_and_softmax_match_the_plain_formulas(rows, cols):
+@pytest.mark.parametrize("spread", [3, 30])  # within and beyond F.SHIFT_SPAN for most batches
+def test_add_bias_and_softmax_match_the_plain_formulas(rows, cols, spread):
     rng = np.random.default_rng(rows * cols)
-    z = (rng.standard_normal((rows, cols)) * 30).astype(np.float32)
+    z = (rng.standard_normal((rows, cols)) * spread).astype(np.float32)
     b = rng.standard_normal(cols).astype(np.float32)
     np.testing.assert_allclose(F.add_bias(z.copy(), b), z + b, rtol=1e-6)
     z64 = z.astype(np.float64)
     e = np.exp(z64 - z64.max(axis=1, keepdims=True))
     np.testing.assert_allclose(F.output("softmax", z.copy()), e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("low", [-F.SHIFT_SPAN + 1, -F.SHIFT_SPAN - 1, -200.0, -1e30])
+def test_softmax_of_a_batch_whose_rows_lie_far_apart(low):
+    """One shift for the whole batch while its span stays under SHIFT_SPAN, each row's own beyond:
+    a row far below the others still gets its own probabilities, never 0/0."""
+    rng = np.random.default_rng(1)
+    z = rng.uniform(-0.5, 0.5, (32, 10)).astype(np.float32)
+    z[5] += np.float32(low)
+    z64 = z.astype(np.float64)
+    e = np.exp(z64 - z64.max(axis=1, keepdims=True))
+    p = F.output("softmax", z.copy())
+    np.testing.assert_allclose(p, e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+    assert np.isfinite(p).all() and (p > 0).all()
+
+
+def test_softmax_of_a_batch_keeps_nan_and_inf_in_their_rows():
+    z = np.zeros((32, 10), np.float32)
+    z[3, 4] = np.nan
+    z[9, 2] = np.inf
+    with np.errstate(invalid="ignore"):
+        p = F.output("softmax", z)
+    assert np.isnan(p[3]).all() and np.isnan(p[9]).all()
+    np.testing.assert_allclose(np.delete(p, [3, 9], axis=0), 0.1, rtol=1e-6)
 
 
 def test_softmax_tall_path_keeps_nan_visible():

@@ -41,3 +41,31 @@ def test_small_batches_and_one_thread_never_measure():
     assert not ThreadChoice(SMALL_BATCH - 1, available=2).measuring
     assert ThreadChoice(SMALL_BATCH - 1, available=2).chosen == 1
     assert not ThreadChoice(SMALL_BATCH, available=1).measuring
+
+
+
+def measured_by_round(seconds) -> ThreadChoice:
+    """A choice fed its whole plan, each batch taking seconds(limit, round) (rounds from 1)."""
+    c = ThreadChoice(SMALL_BATCH, available=2)
+    rounds, previous = 0, None
+    while c.measuring:
+        n = c.limit()
+        if n == 1 and previous != 1:
+            rounds += 1
+        previous = n
+        c.record(seconds(n, rounds))
+    return c
+
+
+def test_a_win_that_one_busy_moment_made_keeps_one_thread():
+    """All threads 10% slower than one, but another process slowed the last three one-thread
+    blocks down fivefold: the overall medians favour all threads, two rounds of five do not."""
+    c = measured_by_round(lambda n, r: (5.0 if r >= 3 else 1.0) if n == 1 else 1.1)
+    assert c.block_medians[1][-1] == 5.0 and sum(
+        a < b for b, a in zip(c.block_medians[1], c.block_medians[None])) == ThreadChoice.ROUNDS - 2
+    assert c.chosen == 1
+
+
+def test_all_threads_may_lose_one_round_and_still_win():
+    c = measured_by_round(lambda n, r: 1.0 if n == 1 else (1.5 if r == 2 else 0.7))  # round 2: a bad moment
+    assert c.chosen is None
