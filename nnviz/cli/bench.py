@@ -48,6 +48,7 @@ MAIN_BATCHES = (10, 32, 128)
 GRID = 200  # points per side
 GRID_SIZES = [2, 8, 8, 2]
 
+STEAL_WARN = 0.02  # the share of CPU time taken by a virtual machine's host from which the table warns
 FULL_EPOCH = 60_000  # full MNIST's training set, tiled from the bundled digits
 # (name, what is compared, target, how): the issue's targets, measured there on a quiet machine.
 TARGETS = [
@@ -290,6 +291,25 @@ def environment(torch=None) -> dict:
     }
 
 
+def _cpu_ticks(stat: str = "/proc/stat") -> tuple[int, int] | None:
+    """(all CPU time, the part a virtual machine's host took for others: steal), in ticks; None where
+    the kernel does not say (not Linux)."""
+    try:
+        with open(stat) as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user
+    return (sum(fields[:8]), fields[7]) if len(fields) >= 8 else None
+
+
+def _steal_share(before, after) -> float | None:
+    """The share of the CPUs' time the host took between two _cpu_ticks() readings."""
+    if not before or not after or after[0] <= before[0]:
+        return None
+    return (after[1] - before[1]) / (after[0] - before[0])
+
+
 def _import_torch(wanted: bool):
     if not wanted:
         return None
@@ -313,6 +333,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
                        data.n_classes, data.name + "[:256]")
     torch = _import_torch(use_torch)
     records = []
+    ticks_before = _cpu_ticks()
 
     def add(record: dict) -> None:
         records.append(record)
@@ -392,7 +413,7 @@ def measure(quick: bool = False, repeats: int | None = None, n_threads: int | No
         forced.restore()
         if torch is not None:
             torch.set_num_threads(torch_threads)
-    add(_check_targets(records))
+    add(_check_targets(records) | {"host_steal": _steal_share(ticks_before, _cpu_ticks())})
     return records
 
 
@@ -516,6 +537,10 @@ def _table(records: list[dict]) -> str:
     missed = [c["what"] for c in met if not c["met"]]
     if missed:
         lines.append("missed: " + "; ".join(missed))
+    steal = records[-1].get("host_steal")
+    if steal is not None and steal >= STEAL_WARN:  # a virtual machine whose host was busy: slower by that much
+        lines.append(f"warning: the host took {steal:.0%} of these CPUs' time during the run (steal time): "
+                     f"every figure is slower than this machine can do")
     return "\n".join(lines)
 
 

@@ -60,6 +60,7 @@ def test_quick_json_lines(capsys):
     assert latencies["grid_200x200"]["batch_size"] == 40_000
 
     assert targets["metric"] == "targets"
+    assert targets["host_steal"] is None or 0 <= targets["host_steal"] <= 1
     checks = {c["name"]: c for c in targets["checks"]}
     assert set(checks) == {"torch_b32_t1", "torch_b128_t1", "torch_b32_tn", "torch_b128_tn", "more_threads",
                            "epoch_60k_s", "loop", "digit_us", "grid_ms"}
@@ -196,3 +197,15 @@ def test_thread_choice_takes_the_faster_limit_and_skips_each_blocks_first_batch(
 def test_training_threads_policy():
     assert threads.training_threads(1) == 1 and threads.training_threads(threads.SMALL_BATCH - 1) == 1
     assert threads.training_threads(threads.SMALL_BATCH) is None and threads.training_threads(1000) is None
+
+
+def test_steal_time_is_read_from_proc_stat(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 50 0 25 400 5 0 2 17 0 0\n")
+    before = bench._cpu_ticks(str(stat))
+    assert before == (1000, 35)
+    stat.write_text("cpu  200 0 60 1500 10 0 5 225 0 0\n")
+    assert bench._steal_share(before, bench._cpu_ticks(str(stat))) == pytest.approx(190 / 1000)
+    assert bench._steal_share(before, before) is None and bench._steal_share(None, before) is None
+    stat.write_text("nothing here\n")
+    assert bench._cpu_ticks(str(stat)) is None and bench._cpu_ticks(str(tmp_path / "missing")) is None
