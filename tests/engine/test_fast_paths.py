@@ -131,23 +131,28 @@ def test_model_still_deep_copies():
 @pytest.mark.parametrize("activation,output,loss", [("relu", "softmax", "cross_entropy"),
                                                     ("sigmoid", "sigmoid", "quadratic"),
                                                     ("tanh", "softmax", "quadratic")])
-@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (1e-3, 1e-2)])
-def test_fused_sgd_step_is_gradients_then_sgd(activation, output, loss, l1, l2):
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (1e-3, 0.0), (0.0, 1e-2), (1e-3, 1e-2)])
+@pytest.mark.parametrize("sizes,dtype,rtol", [([6, 5, 4, 3], np.float64, 1e-12),
+                                              ([200, 100, 10], np.float64, 1e-12),
+                                              ([200, 100, 10], np.float32, 1e-5)])
+def test_fused_sgd_step_is_gradients_then_sgd(activation, output, loss, l1, l2, sizes, dtype, rtol):
     """MLP.sgd_step (the Trainer's path for plain SGD) moves every parameter exactly as gradients()
     followed by optimizers.SGD does; gradients() itself is checked against finite differences in
-    test_model.py."""
+    test_model.py. A 200 x 100 layer is big enough for blas.add_product_tn, the others are not."""
     from nnviz.engine.optimizers import SGD
     rng = np.random.default_rng(4)
-    a = MLP.create([6, 5, 4, 3], activation, output, loss, "normal", rng, np.float64)
+    a = MLP.create(sizes, activation, output, loss, "normal", rng, dtype)
+    start = a.copy()
     b = a.copy()
-    x = rng.standard_normal((7, 6))
-    y = a.targets(rng.integers(0, 3, 7))
+    x = rng.standard_normal((7, sizes[0])).astype(dtype)
+    y = a.targets(rng.integers(0, sizes[-1], 7))
     for _ in range(3):
         g = a.gradients(x, y, l1, l2)
         SGD(0.3).step(a.params(), g.weights + g.biases)
         assert b.sgd_step(x, y, 0.3, l1, l2)
         for p, q in zip(a.params(), b.params()):
-            np.testing.assert_allclose(q, p, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(q, p, rtol=rtol, atol=rtol)
+    assert not np.allclose(b.weights[0], start.weights[0])  # the steps did move the network
 
 
 def test_fused_sgd_step_touches_nothing_when_the_gradient_is_not_finite():
@@ -169,3 +174,23 @@ def test_one_example_takes_its_own_path_to_the_same_numbers(output):
     np.testing.assert_allclose(model.forward(x), _plain_forward(model, x)[-1], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(model.logits(x), _plain_forward(model, x, False)[-1], rtol=1e-5, atol=1e-6)
     assert model.forward(x).shape == (1, 10) and model.predict(x).shape == (1,)
+
+
+@pytest.mark.parametrize("shift", [0.0, -6.5, -40.0, -300.0, 60.0, 88.0, 120.0, 1e30])
+@pytest.mark.parametrize("width", [1, 2, 10, 32])
+def test_softmax_of_one_row_at_any_height(shift, width):
+    """One example (unshifted while the exps stay in range, else shifted) equals the textbook
+    softmax in float64, wherever its logits lie: overflow, underflow, a single class."""
+    rng = np.random.default_rng(width)
+    logits = (rng.standard_normal((1, width)) * 4 + shift).astype(np.float32)
+    plain = np.exp(logits.astype(np.float64) - logits.max())
+    want = plain / plain.sum()
+    got = F.output("softmax", logits.copy())
+    assert got.dtype == np.float32 and got.shape == (1, width)
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-30)
+
+
+def test_softmax_of_one_row_keeps_nan_visible():
+    for bad in (np.nan, np.inf):
+        z = np.array([[1.0, bad, 2.0]], dtype=np.float32)
+        assert np.isnan(F.output("softmax", z)).any()
