@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnviz.engine import blas
+from nnviz.engine import blas, threads
 from nnviz.engine import functions as F
 
 INITIALISERS = ("normal", "glorot", "he")
@@ -71,6 +71,9 @@ class _Workspace:
     # Weight-shaped scratch for the L1/L2 terms, made on first use: a fresh temporary that large
     # costs its page faults on every step.
     penalty: list[np.ndarray] = field(default_factory=list, repr=False)
+    # (layer, "forward" | "update") -> (a, b, c, parts, blas.Plan or None): the big products' BLAS
+    # calls, built for these very arrays and thread count (None: NumPy's matmul does it).
+    plans: dict = field(default_factory=dict, repr=False)
 
 
 class MLP:
@@ -289,9 +292,12 @@ class MLP:
         if acts[0] is not x:
             acts[0][...] = x
         last = len(self.weights) - 1
+        # BLAS threads in force: big products split into that many parts (engine/blas.py).
+        parts = threads.blas_threads() or 1
         # Forward, into the reused buffers.
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
-            z = np.matmul(acts[l], w, out=acts[l + 1])
+            product = self._plan(ws, l, "forward", acts[l], w, acts[l + 1], parts)
+            z = product() if product else np.matmul(acts[l], w, out=acts[l + 1])
             F.add_bias(z, b)
             if l == last:
                 F.output(self.arch.output, z)
@@ -314,18 +320,33 @@ class MLP:
                 F.scale_by_derivative(self.arch.activation, acts[l], below, tmps[l])
             # A step adds -a^T delta straight into W in one BLAS call (see engine/blas.py); else the
             # gradient is written to its buffer and then subtracted.
-            if lr is None or not blas.add_product_tn(acts[l], delta, w, -1.0):
+            update = self._plan(ws, l, "update", acts[l], delta, w, parts) if lr is not None else None
+            if update is None:
                 np.matmul(acts[l].T, delta, out=g.weights[l])  # (n_in, batch) @ (batch, n_out)
                 if penalty is not None:
                     g.weights[l] += penalty
                 if lr is not None:
                     w -= g.weights[l]
-            elif penalty is not None:
-                w -= penalty
+            else:
+                update()
+                if penalty is not None:
+                    w -= penalty
             if lr is not None:
                 self.biases[l] -= g.biases[l]
             delta = below
         return g
+
+    @staticmethod
+    def _plan(ws: _Workspace, l: int, kind: str, a, b, c, parts: int):
+        """The workspace's blas.Plan for this product (made on first use, and again when an array or
+        the thread count changed); None: NumPy's matmul."""
+        key = (l, kind)
+        cached = ws.plans.get(key)
+        if cached is None or not (cached[0] is a and cached[1] is b and cached[2] is c and cached[3] == parts):
+            product = blas.plan(kind, a, b, c, -1.0 if kind == "update" else 1.0, parts)
+            cached = ws.plans[key] = (a, b, c, parts, product)
+        product = cached[4]
+        return product if product is None or product.fits(a, b, c, parts) else None
 
     def _penalty_gradient(self, ws: _Workspace, l: int, scale: float, l1: float, l2: float) -> np.ndarray:
         """scale * (l1 sign(W_l) + l2 W_l), the L1/L2 terms' gradient, in a reused buffer (a fresh

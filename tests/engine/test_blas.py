@@ -1,47 +1,73 @@
-"""blas.add_product_tn (c += alpha a^T b in one BLAS call) gives NumPy's numbers, refuses what it
-cannot take without touching c. The SGD step that uses it: test_fast_paths.py."""
+"""blas.plan products (an update added into W in one call, products split by rows of W over BLAS
+threads) give NumPy's numbers, and NumPy takes over whatever they cannot take. The SGD step that
+uses them: test_fast_paths.py."""
 import numpy as np
 import pytest
 
 from nnviz.engine import blas, threads
 
 OPENBLAS = any(lib.get("internal_api") == "openblas" for lib in threads.blas_info())
+needs_blas = pytest.mark.skipif(not blas.available(np.float32), reason="no usable OpenBLAS: NumPy's path is used")
 
 
 def test_numpys_openblas_is_found():
-    """With NumPy's own OpenBLAS (as pip installs it) the one-call path is there: without it every
-    step would quietly take the two passes again."""
+    """With NumPy's own OpenBLAS (as pip installs it) both calls are there: without them every
+    step would quietly take the slower NumPy passes again."""
     if not OPENBLAS:
         pytest.skip("NumPy uses another BLAS here; the NumPy path is used instead")
-    assert blas.available(np.float32) and blas.available(np.float64)
+    for dtype in (np.float32, np.float64):
+        assert blas.available(dtype) and np.dtype(dtype) in blas._lib().batch
 
 
-@pytest.mark.parametrize("dtype,rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
-@pytest.mark.parametrize("k,m,n", [(1, 16384, 1), (128, 784, 100), (7, 300, 61), (33, 129, 128)])
-def test_add_product_tn_is_numpys_product(dtype, rtol, k, m, n):
-    if not blas.available(dtype):
-        pytest.skip("no one-call GEMM with this BLAS")
-    rng = np.random.default_rng(k + m + n)
-    a = rng.standard_normal((k, m)).astype(dtype)
-    b = rng.standard_normal((k, n)).astype(dtype)
-    c = rng.standard_normal((m, n)).astype(dtype)
-    want = c.astype(np.float64) - 0.37 * (a.astype(np.float64).T @ b.astype(np.float64))
-    assert blas.add_product_tn(a, b, c, -0.37)
-    np.testing.assert_allclose(c, want, rtol=rtol, atol=rtol * np.sqrt(k) * 4)
+def _random(dtype, *shapes):
+    rng = np.random.default_rng(sum(map(sum, shapes)))
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
 
 
-def _operands(dtype=np.float32, k=4, m=128, n=128):
-    rng = np.random.default_rng(1)
-    return (rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype),
-            rng.standard_normal((m, n)).astype(dtype))
+@needs_blas
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 3e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("parts", [1, 2, 3, 8])
+@pytest.mark.parametrize("k,m,n", [(32, 784, 100), (128, 784, 100), (7, 16384, 1), (33, 1000, 61)])
+def test_update_is_numpys_product(dtype, rtol, parts, k, m, n):
+    """c += alpha a^T b, in one call or split by rows of c, whatever the split leaves (a part of
+    7 x 1 x 2048 is too small for OpenBLAS's batched call, so that one is not split)."""
+    a, b, c = _random(dtype, (k, m), (k, n), (m, n))
+    want = c.astype(np.float64) - 2 * 0.37 * (a.astype(np.float64).T @ b.astype(np.float64))
+    product = blas.plan("update", a, b, c, -0.37, parts)
+    assert product is not None and product.fits(a, b, c, parts)
+    product()
+    product()  # a plan runs again and again on its arrays
+    np.testing.assert_allclose(c, want, rtol=rtol, atol=rtol * np.sqrt(k) * 8)
+
+
+@needs_blas
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 3e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("m,k,n", [(32, 784, 100), (128, 784, 100), (40, 1500, 80)])
+def test_forward_split_by_inputs_is_numpys_product(dtype, rtol, parts, m, k, n):
+    a, w = _random(dtype, (m, k), (k, n))
+    z = np.full((m, n), np.nan, dtype)  # every number is written
+    product = blas.plan("forward", a, w, z, 1.0, parts)
+    assert product is not None
+    assert product() is z
+    np.testing.assert_allclose(z, a.astype(np.float64) @ w.astype(np.float64), rtol=rtol,
+                               atol=rtol * np.sqrt(k) * 8)
+
+
+@needs_blas
+def test_a_forward_on_one_part_is_left_to_numpy():
+    a, w = _random(np.float32, (32, 784), (784, 100))
+    assert blas.plan("forward", a, w, np.empty((32, 100), np.float32), 1.0, 1) is None
+    a, w = _random(np.float32, (4, 784), (784, 100))  # 4 x 392 x 100 a part: too small to split
+    assert blas.plan("forward", a, w, np.empty((4, 100), np.float32), 1.0, 2) is None
 
 
 @pytest.mark.parametrize("case", ["small", "strided_a", "strided_c", "transposed_c", "mixed_dtype", "float16",
                                   "shape", "aliased", "read_only", "empty"])
-def test_add_product_tn_refuses_and_leaves_c_alone(case):
-    a, b, c = _operands()
+def test_update_refuses_and_leaves_c_alone(case):
+    a, b, c = _random(np.float32, (4, 128), (4, 128), (128, 128))
     if case == "small":
-        a, b, c = _operands(m=100, n=10)  # under MIN_SIZE: the caller's own passes are faster
+        a, b, c = _random(np.float32, (4, 100), (4, 10), (100, 10))  # under MIN_SIZE: NumPy is faster
     elif case == "strided_a":
         a = np.repeat(a, 2, axis=1)[:, ::2]
     elif case == "strided_c":
@@ -61,5 +87,15 @@ def test_add_product_tn_refuses_and_leaves_c_alone(case):
     else:
         a, b = a[:0], b[:0]
     before = c.copy()
-    assert not blas.add_product_tn(a, b, c, -1.0)
+    for parts in (1, 2):
+        assert blas.plan("update", a, b, c, -1.0, parts) is None
     np.testing.assert_array_equal(c, before)
+
+
+@needs_blas
+def test_a_plan_fits_only_its_own_arrays():
+    a, b, c = _random(np.float32, (32, 784), (32, 100), (784, 100))
+    product = blas.plan("update", a, b, c, -1.0, 2)
+    assert product.fits(a, b, c, 2)
+    assert not product.fits(a.copy(), b, c, 2)
+    assert not product.fits(a, b, c, 1)
