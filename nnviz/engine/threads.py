@@ -10,10 +10,11 @@ so the setting is shared by everyone in the lecture hall. The policy:
   every product would wait for a second core that another session holds.
 * The Trainer asks for one BLAS thread below batch `SMALL_BATCH` (thread hand-off costs more than
   the work it splits). From there up it measures (`ThreadChoice`): a few blocks of mini-batches on
-  one thread and on all the threads allowed, taking turns, then the faster for the rest of the run.
-  Whether a second thread pays off depends on the batch, the layer sizes and on what else the
-  machine runs (at batch 32 on 2 cores it was slower, and on a busy machine it always is), so
-  more threads are never slower than one by more than the measurement's noise. It applies a limit
+  one thread and on all the threads allowed, taking turns, then the faster; with all threads it
+  keeps watching, and drops to one thread when the batches slow down. Whether a second thread pays off
+  depends on the batch, the layer sizes and on what else the machine runs (with the big products
+  split by rows of W, engine/blas.py: 1.3x at batch 32 on 2 quiet cores; on a busy machine never),
+  so more threads are never slower than one by more than the measurement's noise. It applies a limit
   once per stretch of training (between two yields, or a measuring block), never per step, and
   restores the previous setting before yielding.
 
@@ -81,22 +82,33 @@ class ThreadChoice:
     all rounds but one (block median against block median): a near tie, or a win that one busy
     moment of the machine made, keeps one thread (the other core stays free, no workers spinning),
     so that two threads allowed is never slower than one beyond the noise of the measurement.
-    limit() is what to use for the next batch, and record(seconds) reports how long that batch took.
+    limit() is what to use for the next batch, and record(seconds) reports how long every batch took.
+
+    Once all threads are chosen, it keeps watching: when a block of batches takes over WATCH times
+    the measured median, it keeps one thread from then on. Threads that wait for each other
+    collapse when another process takes a core (2 cores, one busy: b32 on 2 threads 2.3 ms a
+    batch, on one 0.2 ms), so a choice made on a quiet machine must not outlive the quiet. It does
+    not measure again: under such load the one-thread blocks share their core with BLAS workers
+    still spinning from the blocks before, and all threads won a second measurement they then lost.
     """
 
     BLOCK, ROUNDS = 6, 5
     MARGIN = 0.95  # all threads are chosen only with a median at least 5% below one thread's
+    WATCH = 1.5  # all threads chosen: a block this much slower than measured -> one thread
 
     def __init__(self, batch_size: int, available: int | None = None):
         """available: the BLAS threads in force (default: as set now)."""
+        self.chosen: int | None = training_threads(batch_size)
+        self.plan: list[int | None] = []
+        self.collapsed = False  # all threads were chosen, then slowed down: one thread since
+        self._watched: list[float] = []
+        self._chosen_median = 0.0
+        if self.chosen is None and (available or blas_threads() or 1) > 1:
+            self.plan = ([1] * self.BLOCK + [None] * self.BLOCK) * self.ROUNDS
         self.times: dict[int | None, list[float]] = {1: [], None: []}
         self.block_medians: dict[int | None, list[float]] = {1: [], None: []}  # one per block, in order
         self._block: list[float] = []
-        self.plan: list[int | None] = []
-        self.chosen: int | None = training_threads(batch_size)
-        if self.chosen is None and (available or blas_threads() or 1) > 1:
-            self.plan = ([1] * self.BLOCK + [None] * self.BLOCK) * self.ROUNDS
-            self._first = True
+        self._first = True
 
     @property
     def measuring(self) -> bool:
@@ -107,6 +119,12 @@ class ThreadChoice:
 
     def record(self, seconds: float) -> None:
         if not self.plan:
+            if self.chosen is None and self._chosen_median > 0:  # all threads: watch them
+                self._watched.append(seconds)
+                if len(self._watched) == self.BLOCK:
+                    if _median(self._watched) > self.WATCH * self._chosen_median:
+                        self.chosen, self.collapsed = 1, True
+                    self._watched = []
             return
         n = self.plan.pop(0)
         if not self._first:
@@ -124,6 +142,7 @@ class ThreadChoice:
                 rounds_won = sum(a < b for b, a in zip(self.block_medians[1], self.block_medians[None]))
                 wins = medians[None] < self.MARGIN * medians[1] and rounds_won >= len(self.block_medians[None]) - 1
                 self.chosen = None if wins else 1
+                self._chosen_median = medians[None]
 
 
 def _median(values: list[float]) -> float:

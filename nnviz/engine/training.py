@@ -201,13 +201,13 @@ class Trainer:
                             opt.step(params, g.weights + g.biases)
                     if not finite:
                         raise self._diverged(f"in epoch {self.epoch + 1}, batch {k + 1}")
-                if choice.measuring and len(idx) == bs:
+                if len(idx) == bs:  # measuring, or watching the threads it chose
                     choice.record(time.perf_counter() - t_batch)
                 if every_batches and (k + 1) % every_batches == 0 and k + 1 < n_batches:
                     elapsed += time.perf_counter() - t0
-                    blas.restore()
-                    with np.errstate(**quiet):
+                    with np.errstate(**quiet):  # evaluated on the training's threads too (see below)
                         stats = self.measure(self.epoch + (k + 1) / n_batches, elapsed, (k + 1) * bs, False)
+                    blas.restore()
                     yield stats
                     blas.apply()
                     t0 = time.perf_counter()  # after the yield: the time the caller held it is not training
@@ -217,7 +217,9 @@ class Trainer:
         self.epoch += 1
         self.forward_passes += n
         self.total_seconds += elapsed
-        with np.errstate(**quiet):
+        # Evaluated on the threads training uses: after all threads collapsed (a busy core), BLAS's
+        # idle workers would otherwise spin on after the evaluation, into the next epoch's batches.
+        with np.errstate(**quiet), threads.BlasLimit(choice.limit()):
             stats = self.measure(self.epoch, elapsed, n, True)
         if not (np.isfinite(stats.train_loss) and model.is_finite()):
             self.epoch -= 1

@@ -69,3 +69,24 @@ def test_a_win_that_one_busy_moment_made_keeps_one_thread():
 def test_all_threads_may_lose_one_round_and_still_win():
     c = measured_by_round(lambda n, r: 1.0 if n == 1 else (1.5 if r == 2 else 0.7))  # round 2: a bad moment
     assert c.chosen is None
+
+
+def test_all_threads_are_watched_and_dropped_when_they_slow_down():
+    """A second core taken by another process makes threads that wait for each other collapse: a
+    block WATCH times slower than measured keeps one thread from then on."""
+    c = measured(1.0, 0.6)
+    assert c.chosen is None and not c.collapsed
+    for _ in range(3 * ThreadChoice.BLOCK):  # steady, and a little noise: all threads still
+        c.record(0.8)
+    assert c.chosen is None and not c.collapsed
+    for _ in range(ThreadChoice.BLOCK // 2 - 1):  # a moment's hiccup, under half a block
+        c.record(5.0)
+    for _ in range(ThreadChoice.BLOCK - (ThreadChoice.BLOCK // 2 - 1)):  # the rest of that block
+        c.record(0.6)
+    assert c.chosen is None
+    for _ in range(ThreadChoice.BLOCK):  # the other core is busy now
+        c.record(5.0)
+    assert c.collapsed and c.chosen == 1 and c.limit() == 1 and not c.measuring
+    for _ in range(3 * ThreadChoice.BLOCK):  # one thread is not watched: it cannot collapse
+        c.record(0.3)
+    assert c.chosen == 1
