@@ -22,6 +22,9 @@ import numpy as np
 from nnviz.engine.model import MLP
 
 CHANCE_MARGIN = 0.1  # "at chance": below chance + this share of the way from chance to 100%
+# ... and once "still at chance" is said, it takes this share to unsay it: a run hovering at the line
+# (a deep net on the spiral, 55-72% right from one frame to the next) would flash it on and off.
+LEAVE_MARGIN = 0.2
 STUCK_FRACTION = 0.95  # this share of neurons dead or saturated: the gradient has vanished
 PATIENCE_EXAMPLES = 5_000  # training examples seen before "still at chance" is worth a word
 SATURATION = 0.01  # within this of a sigmoid's 0 or 1 (tanh: of -1 or 1)
@@ -84,17 +87,24 @@ def saturated_outputs(model: MLP, x: np.ndarray) -> float:
 
 def diagnose(model: MLP, x_sample: np.ndarray, y_reference: np.ndarray, accuracy: float, loss: float,
              initial_loss: float, epoch: int, examples_per_epoch: int, lr: float,
-             remedy: str = "Press Reset and lower it.") -> Verdict:
+             remedy: str = "Press Reset and lower it.", recent_best: float | None = None,
+             was_at_chance: bool = False) -> Verdict:
     """Whether training is getting anywhere, after `epoch` epochs.
 
     x_sample: a few hundred inputs (m, n_in) to look at the neurons; y_reference: the labels (n,)
     the accuracy is measured on (for the chance level); accuracy and loss: the latest epoch's
     (held-out accuracy where there is a test set); initial_loss: the untrained network's loss;
     remedy: what the user can do about a learning rate that is too large, in their own terms.
+    "Still at chance" (the soft word) judges the best of accuracy and recent_best (the best of the
+    last few epochs, when given), and once the verdict before was at chance (was_at_chance), it
+    takes LEAVE_MARGIN to leave. "Failed" judges the latest accuracy alone: a dead network cannot
+    recover, however well it did a moment ago.
     """
     n_classes = model.sizes[-1]
     chance = chance_level(y_reference, n_classes)
-    at_chance = not accuracy >= chance + CHANCE_MARGIN * (1 - chance)  # NaN counts as at chance
+    at_chance_now = not accuracy >= chance + CHANCE_MARGIN * (1 - chance)  # NaN counts as at chance
+    best = accuracy if recent_best is None or not recent_best >= accuracy else recent_best
+    at_chance = not best >= chance + (LEAVE_MARGIN if was_at_chance else CHANCE_MARGIN) * (1 - chance)
     reasons = []  # why more epochs cannot help
     if not np.isfinite(loss):
         reasons.append(f"the loss is {loss}")
@@ -111,7 +121,7 @@ def diagnose(model: MLP, x_sample: np.ndarray, y_reference: np.ndarray, accuracy
     out = saturated_outputs(model, x_sample)
     if out >= STUCK_FRACTION:
         reasons.append(f"{out:.0%} of the output values are stuck at 0 or 1, where the gradient vanishes")
-    failed = at_chance and bool(reasons)
+    failed = at_chance_now and bool(reasons)
     if failed and loss > initial_loss:  # alone no proof (small sets bounce back), but it tells the story
         reasons.insert(0, f"the loss went up from {initial_loss:.3g} to {loss:.3g}")
     where = f"after {epoch} epoch{'s' if epoch != 1 else ''}"
@@ -126,4 +136,4 @@ def diagnose(model: MLP, x_sample: np.ndarray, y_reference: np.ndarray, accuracy
                    f"small, or the network needs more epochs.")
     else:
         message = None
-    return Verdict(failed, at_chance, tuple(reasons), message)
+    return Verdict(failed, at_chance or failed, tuple(reasons), message)

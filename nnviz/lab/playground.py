@@ -468,6 +468,7 @@ class Snapshots:
 # Evolution stops stepping within one call (a frame) after this long: with 500 individuals of a
 # 32x6 network on 900 points one generation is 4.7 GFLOP, and a frame must stay a frame.
 EVOLUTION_FRAME_SECONDS = 0.5
+RECENT_EPOCHS = 20  # "still at chance" judges the best accuracy of these last epochs
 HISTORY_LIMIT = 2_000  # per-epoch stats kept for the curves (older ones thinned out): < 1 MB a session
 
 
@@ -544,11 +545,16 @@ class PlaygroundRun:
         return stats
 
     def _diagnose(self, stats: EpochStats) -> Verdict:
-        """The shared rule (nnviz.lab.learning) on the training points (at most 900 rows)."""
+        """The shared rule (nnviz.lab.learning) on the training points (at most 900 rows), with the
+        best accuracy of the last RECENT_EPOCHS: a network that swings between 55% and 70% from one
+        frame to the next is not still at chance whenever it dips."""
         tested = len(self.data.y_test) > 0
+        recent = [s.test_acc if tested else s.train_acc for s in self.trainer.history[-RECENT_EPOCHS:]]
         return diagnose(self.model, self.data.x_train, self.data.y_test if tested else self.data.y_train,
                         stats.test_acc if tested else stats.train_acc, stats.train_loss,
-                        self.initial.train_loss, self.epoch, len(self.data.y_train), self.trainer.lr)
+                        self.initial.train_loss, self.epoch, len(self.data.y_train), self.trainer.lr,
+                        recent_best=max((a for a in recent if a == a), default=None),  # NaN left out
+                        was_at_chance=self.learning is not None and self.learning.at_chance)
 
     def model_at(self, epoch: int | None) -> MLP:
         """The live model (epoch None or the latest), else the nearest stored snapshot."""

@@ -96,3 +96,34 @@ def test_chance_is_the_most_common_class_share():
     assert chance_level(np.array([0, 0, 0, 1]), 2) == 0.75
     assert chance_level(np.arange(10).repeat(3), 10) == pytest.approx(0.1)
     assert chance_level(np.array([], dtype=int), 4) == 0.25
+
+
+def test_a_deep_spiral_run_hovering_at_the_line_does_not_flash_its_word():
+    """A 6 x 8 tanh network on the spiral swings between about 55% and 72% right from one frame to
+    the next, around the 'at chance' line: the word flashed on and off (and every change reran the
+    whole page, 14 times in 20 s of playing). With the recent best and a margin to leave, the
+    verdict changes at most once over 60 frames."""
+    from nnviz.lab.playground import from_query, new_run
+    state = from_query({"dataset": "spiral", "hidden": "8,8,8,8,8,8"})
+    run = new_run(state)
+    said = []
+    for _ in range(60):
+        run.step(state.speed)
+        said.append(run.learning.message is not None)
+    assert sum(a != b for a, b in zip(said, said[1:])) <= 1, said
+
+
+def test_at_chance_takes_a_wider_margin_to_leave_and_failing_reads_the_latest_accuracy():
+    data = small_digits()
+    model = MLP.create((784, 30, 10), rng=np.random.default_rng(0))
+    chance = chance_level(data.y_test, 10)
+    between = chance + 0.15 * (1 - chance)  # above the line to enter, below the one to leave
+    args = (model, data.x_test, data.y_test)
+    rest = (2.3, 2.3, 10, len(data.y_train), 0.1)
+    assert not diagnose(*args, between, *rest).at_chance
+    stay = diagnose(*args, between, *rest, was_at_chance=True)
+    assert stay.at_chance and stay.message.startswith("Still at chance level")
+    assert not diagnose(*args, chance + 0.25 * (1 - chance), *rest, was_at_chance=True).at_chance
+    low = chance + 0.05 * (1 - chance)
+    assert diagnose(*args, low, *rest).at_chance
+    assert not diagnose(*args, low, *rest, recent_best=between).at_chance  # it did better a moment ago
