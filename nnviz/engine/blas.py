@@ -136,7 +136,7 @@ class Plan:
 
     kind "update": c += alpha a^T b, for a (k, m), b (k, n), c (m, n).
     kind "forward": c = alpha a b, for a (m, k), b (k, n), c (m, n).
-    parts > 1 splits it over the rows of the weights (m of an update, k of a forward) into that many
+    parts (the BLAS threads in force) > 1 splits it over the rows of the weights (m of an update, k of a forward) into that many
     GEMMs of one batched call; a forward then sums its parts' outputs into c.
     The plan keeps its arrays alive, so their memory stays where the built pointers point.
     """
@@ -149,7 +149,7 @@ class Plan:
         scalar = lib.scalar[dtype]
         size = dtype.itemsize
         split = a.shape[1]
-        parts = _parts_to_run(a, b, parts, min_part)
+        parts = _parts_to_run(a, b, parts, min_part) if dtype in lib.batch else 1
         bounds = [round(i * split / parts) for i in range(parts + 1)]
         self.outputs = [c]
         if kind == "forward":
@@ -222,8 +222,6 @@ def plan(kind: str, a: np.ndarray, b: np.ndarray, c: np.ndarray, alpha: float, p
     w = c if kind == "update" else b
     if lib is None or w.size < MIN_SIZE or c.dtype not in lib.gemm:
         return None
-    if parts > 1 and c.dtype not in lib.batch:
-        parts = 1
     if kind == "update":
         ok = a.ndim == b.ndim == 2 and a.shape[0] == b.shape[0] and c.shape == (a.shape[1], b.shape[1])
     elif kind == "forward":
@@ -234,6 +232,6 @@ def plan(kind: str, a: np.ndarray, b: np.ndarray, c: np.ndarray, alpha: float, p
             or not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous and c.flags.writeable)
             or np.may_share_memory(c, a) or np.may_share_memory(c, b)):
         return None
-    if kind == "forward" and _parts_to_run(a, b, parts) == 1:
+    if kind == "forward" and (c.dtype not in lib.batch or _parts_to_run(a, b, parts) == 1):
         return None  # NumPy's matmul is that one GEMM already
     return Plan(lib, kind, a, b, c, alpha, parts)

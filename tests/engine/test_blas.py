@@ -99,3 +99,18 @@ def test_a_plan_fits_only_its_own_arrays():
     assert product.fits(a, b, c, 2)
     assert not product.fits(a.copy(), b, c, 2)
     assert not product.fits(a, b, c, 1)
+
+
+@needs_blas
+def test_without_the_batched_call_an_update_is_still_one_call(monkeypatch):
+    """An OpenBLAS without cblas_sgemm_batch: on two threads the update is one plain GEMM (and keeps
+    fitting the two-thread request), the forward is NumPy's."""
+    lib = blas._lib()
+    monkeypatch.setattr(blas, "_library", blas._Library(lib.index, lib.gemm, {}, lib.scalar))
+    a, b, c = _random(np.float32, (32, 784), (32, 100), (784, 100))
+    want = c - a.T @ b
+    product = blas.plan("update", a, b, c, -1.0, 2)
+    assert product is not None and product.fits(a, b, c, 2)
+    product()
+    np.testing.assert_allclose(c, want, rtol=3e-5, atol=1e-4)
+    assert blas.plan("forward", b.T.copy(), c, np.empty((100, 100), np.float32), 1.0, 2) is None
