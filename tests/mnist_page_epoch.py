@@ -3,7 +3,7 @@
     .venv/bin/python tests/mnist_page_epoch.py [--epochs 3] [--preset Templates|Modern|network.py]
 
 The full MNIST is a download this closed machine cannot make, so the bundled training digits are
-tiled to 60,000 and handed to the page as if the full set were on disk. The page then runs in
+tiled to 60,000 (and the test digits to 10,000) and handed to the page as if the full set were on disk. The page then runs in
 process (Streamlit's AppTest): Train on the full set, and every script run is one live frame (a
 chunk of nnviz.ui.mnist.CHUNK_EXAMPLES digits and the pictures). An epoch in the page takes its
 frames, each at least the page's tick (nnviz.ui.mnist.TICK_S) apart: the sum of max(tick, run).
@@ -36,7 +36,10 @@ def tiled_full() -> Dataset:
     b = load_bundled()
     reps = -(-60_000 // len(b.x_train))
     x, y = np.tile(b.x_train, (reps, 1))[:60_000], np.tile(b.y_train, reps)[:60_000]
-    return Dataset(x, y, b.x_test, b.y_test, n_classes=10, name="mnist-60k-tiled")
+    # ... and the test digits to the full set's 10,000: every frame evaluates and pictures them.
+    test_reps = -(-10_000 // len(b.x_test))
+    x_test, y_test = np.tile(b.x_test, (test_reps, 1))[:10_000], np.tile(b.y_test, test_reps)[:10_000]
+    return Dataset(x, y, x_test, y_test, n_classes=10, name="mnist-70k-tiled")
 
 
 def main() -> int:

@@ -325,11 +325,15 @@ def step() -> None:
 
 
 def every_batches(run: Run) -> int | None:
-    """Within-epoch reports on a large set, after about CHUNK_EXAMPLES examples."""
+    """Within-epoch reports on a large set, after about CHUNK_EXAMPLES examples: the epoch split
+    into equal chunks. (20,000 // 64 = 312 batches a chunk left 2 of an epoch's 938 for a fourth
+    frame, which cost a whole tick: 1.0 s an epoch instead of 0.8.)"""
     n = len(run.data.x_train)
     if n <= 2 * CHUNK_EXAMPLES:
         return None
-    return max(1, CHUNK_EXAMPLES // run.trainer.config.batch_size)
+    n_batches = -(-n // min(run.trainer.config.batch_size, n))
+    chunks = max(1, round(n / CHUNK_EXAMPLES))
+    return max(1, -(-n_batches // chunks))
 
 
 def advance(run: Run) -> bool:

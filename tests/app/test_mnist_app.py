@@ -199,11 +199,24 @@ def test_within_epoch_updates_on_a_large_set(at, monkeypatch):
     last = run.curve[-1]
     assert not last.end_of_epoch and 0 < last.epoch < 1 and run.mid_epoch
     assert "Epoch 0.25 of 10" in status(at)
-    for _ in range(4):  # reports after 62, 124, 186, 248 of the 250 batches, then the epoch's end
+    for _ in range(2):  # reports after 63, 126 and 189 of the 250 batches: four equal chunks
         at.run()
-        assert not at.exception
+        assert not at.exception and not run_of(at).curve[-1].end_of_epoch
+    at.run()  # the fourth chunk ends the epoch (62,124,186,248 left a fifth frame for 2 batches)
     assert run_of(at).curve[-1].end_of_epoch and run_of(at).epoch == 1
     assert at.session_state["nnviz_digit_model"].test_acc == run_of(at).curve[-1].test_acc
+
+
+@pytest.mark.parametrize("batch,every", [(64, 313), (32, 625), (10, 2000), (128, 157), (1000, 20)])
+def test_a_full_mnist_epoch_is_three_equal_chunks(batch, every):
+    """60,000 digits: three frames an epoch at any batch size, never a fourth for a remainder."""
+    from types import SimpleNamespace
+    from nnviz.ui import mnist as ui
+    run = SimpleNamespace(data=SimpleNamespace(x_train=np.empty((60_000, 1))),
+                          trainer=SimpleNamespace(config=SimpleNamespace(batch_size=batch)))
+    assert ui.every_batches(run) == every
+    n_batches = -(-60_000 // batch)
+    assert len([k for k in range(1, n_batches) if k % every == 0]) + 1 == 3  # mid-epoch reports, then the end
 
 
 def test_a_successful_full_download_switches_the_data(at, monkeypatch):
