@@ -136,15 +136,15 @@ class Plan:
 
     kind "update": c += alpha a^T b, for a (k, m), b (k, n), c (m, n).
     kind "forward": c = alpha a b, for a (m, k), b (k, n), c (m, n).
-    parts (the BLAS threads in force) > 1 splits it over the rows of the weights (m of an update, k of a forward) into that many
-    GEMMs of one batched call; a forward then sums its parts' outputs into c.
-    The plan keeps its arrays alive, so their memory stays where the built pointers point.
+    parts (the BLAS threads in force) > 1 splits it over the rows of the weights (m of an update, k
+    of a forward) into that many GEMMs of one batched call; a forward then sums its parts' outputs into c.
+    The plan keeps its arrays alive, so their memory stays where the built pointers point; whoever
+    holds it must call it for those very arrays only (the model's workspace checks identity).
     """
 
     def __init__(self, lib: _Library, kind: str, a: np.ndarray, b: np.ndarray, c: np.ndarray, alpha: float,
                  parts: int, min_part: int = MIN_PART):
-        self.kind, self.a, self.b, self.c, self.parts = kind, a, b, c, parts
-        self.shapes = (a.shape, b.shape, c.shape)
+        self.kind, self.a, self.b, self.c = kind, a, b, c
         dtype, index = c.dtype, lib.index
         scalar = lib.scalar[dtype]
         size = dtype.itemsize
@@ -188,11 +188,6 @@ class Plan:
             array(ctypes.c_void_p, [g[4] for g in groups]), array(index, [n] * parts),
             array(scalar, [g[5] for g in groups]), array(ctypes.c_void_p, [g[6] for g in groups]),
             array(index, [n] * parts), index(parts), array(index, [1] * parts))
-
-    def fits(self, a: np.ndarray, b: np.ndarray, c: np.ndarray, parts: int) -> bool:
-        """Whether this plan is the product of these very arrays, split this way."""
-        return (a is self.a and b is self.b and c is self.c and parts == self.parts
-                and (a.shape, b.shape, c.shape) == self.shapes)
 
     def __call__(self) -> np.ndarray:
         self._fn(*self._args)

@@ -5,8 +5,6 @@ forward pass keeps only the activations (the per-neuron pictures need them anywa
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")

@@ -338,15 +338,13 @@ class MLP:
 
     @staticmethod
     def _plan(ws: _Workspace, l: int, kind: str, a, b, c, parts: int):
-        """The workspace's blas.Plan for this product (made on first use, and again when an array or
-        the thread count changed); None: NumPy's matmul."""
-        key = (l, kind)
-        cached = ws.plans.get(key)
+        """The workspace's blas.Plan for this product (made on first use, and again when an array, as
+        after a weight is replaced, or the thread count changed); None: NumPy's matmul."""
+        cached = ws.plans.get((l, kind))
         if cached is None or not (cached[0] is a and cached[1] is b and cached[2] is c and cached[3] == parts):
-            product = blas.plan(kind, a, b, c, -1.0 if kind == "update" else 1.0, parts)
-            cached = ws.plans[key] = (a, b, c, parts, product)
-        product = cached[4]
-        return product if product is None or product.fits(a, b, c, parts) else None
+            cached = ws.plans[l, kind] = (a, b, c, parts,
+                                          blas.plan(kind, a, b, c, -1.0 if kind == "update" else 1.0, parts))
+        return cached[4]
 
     def _penalty_gradient(self, ws: _Workspace, l: int, scale: float, l1: float, l2: float) -> np.ndarray:
         """scale * (l1 sign(W_l) + l2 W_l), the L1/L2 terms' gradient, in a reused buffer (a fresh

@@ -103,7 +103,7 @@ def diagnose(model: MLP, x_sample: np.ndarray, y_reference: np.ndarray, accuracy
     n_classes = model.sizes[-1]
     chance = chance_level(y_reference, n_classes)
     at_chance_now = not accuracy >= chance + CHANCE_MARGIN * (1 - chance)  # NaN counts as at chance
-    best = accuracy if recent_best is None or not recent_best >= accuracy else recent_best
+    best = accuracy if recent_best is None else max(recent_best, accuracy)  # NaN now: the recent best
     at_chance = not best >= chance + (LEAVE_MARGIN if was_at_chance else CHANCE_MARGIN) * (1 - chance)
     reasons = []  # why more epochs cannot help
     if not np.isfinite(loss):
